@@ -1,0 +1,40 @@
+// Bundles the extension (loaded by VS Code) and the `mtls` CLI (run by Node) from the same core.
+// Heavy modules (cloudflare, node-forge, @peculiar/x509) are bundled too but only required on first use,
+// so activation stays fast.
+const esbuild = require('esbuild');
+const path = require('path');
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+/** @type {import('esbuild').BuildOptions} */
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+};
+
+const builds = [
+  { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // The webview script runs in the browser sandbox of the webview, not in Node.
+  { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: ['src/webview/guide.ts'], outfile: 'dist/webview/guide.js' },
+];
+
+async function main() {
+  const fs = require('fs');
+  const active = builds.filter(b => b.entryPoints.every(e => fs.existsSync(path.join(__dirname, e))));
+  if (watch) {
+    for (const b of active) (await esbuild.context(b)).watch();
+    console.log('[esbuild] watching');
+    return;
+  }
+  await Promise.all(active.map(b => esbuild.build(b)));
+  fs.chmodSync(path.join(__dirname, 'dist/cli.js'), 0o755);
+}
+
+main().catch(err => { console.error(err); process.exit(1); });

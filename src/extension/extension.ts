@@ -1,0 +1,22 @@
+import * as vscode from 'vscode';
+import { createShared } from './context';
+import { registerExplorer } from './explorer';
+import { registerLint } from './lint';
+import { registerTestLeg } from './testLeg';
+import { registerGuide } from './guide';
+
+// Activation only wires commands and views; node-forge, the Cloudflare SDK and the parsers load on first use.
+export function activate(context: vscode.ExtensionContext) {
+  const log = vscode.window.createOutputChannel('mTLS Workbench', { log: true });
+  context.subscriptions.push(log);
+  const shared = createShared(context, log);
+  registerExplorer(shared);
+  registerLint(shared);
+  registerTestLeg(shared);
+  registerGuide(shared);
+  log.info('mTLS Workbench activated');
+}
+
+export function deactivate() {
+  // Everything is disposed through context.subscriptions.
+}

@@ -1,0 +1,6 @@
+import { Shared } from '../context';
+
+// Placeholder until the feature lands.
+export function registerLint(_shared: Shared): void {
+  // nothing yet
+}

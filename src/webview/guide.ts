@@ -1,0 +1,1 @@
+// The setup guide webview script (runs in the webview, not in Node).
