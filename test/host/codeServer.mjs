@@ -105,10 +105,12 @@ export async function launchBrowser() {
 
 /** Relays the workbench's console (extension host output included) and flags any request off loopback. */
 export function wirePageLogging(page, { verbose = !!process.env.VERBOSE } = {}) {
+  const noise = /Ignoring fetching additional builtin|Creating a socket|Service Worker|ChatSessionStore|Updating additional builtin|Failed to load resource|favicon|vsda|ERR_NAME_NOT_RESOLVED/;
   page.on('console', m => {
     const t = m.text();
+    if (!verbose && noise.test(t)) return;
     if (t.includes('[Extension Host]')) console.log(t.replace(/%c/g, '').replace(/\s*color: [^ ]+( font-weight: bold)?/g, '').replace(/^\[Extension Host\]\s*/, ''));
-    else if (verbose || (m.type() === 'error' && !/Failed to load resource|favicon|vsda|ERR_NAME_NOT_RESOLVED/.test(t))) console.log(`[browser ${m.type()}] ${t}`);
+    else if (verbose || m.type() === 'error') console.log(`[browser ${m.type()}] ${t}`);
   });
   page.on('request', r => {
     const u = new URL(r.url());
