@@ -160,11 +160,14 @@ export interface BlockRef extends Range {
   /** Position of the `}` / `<` of `</VirtualHost>` (absent if the block is unterminated). */
   bodyEnd?: Position;
   /**
-   * Where new TLS directives go: the start of the line after the last `ssl_*` / `SSL*` directive of the
-   * block written in this file, else the start of the line after the opening line. Insert
-   * `innerIndent + text + eol` here. Column is always 1.
+   * Where new TLS directives go: after the last `ssl_*` / `SSL*` directive written directly in the block
+   * in this file, else after the opening `{` / `<VirtualHost ...>`.
+   * - insertAtLineStart true: insertAt is column 1 of the following line; insert `innerIndent + text + eol`.
+   * - insertAtLineStart false (one-line blocks, or more text follows on that line): insertAt is just after
+   *   that directive / the `{`; insert `eol + innerIndent + text`.
    */
   insertAt: Position;
+  insertAtLineStart: boolean;
 }
 
 /** What a quick-fix needs. Every field is optional; rules fill what applies. */
