@@ -1,0 +1,285 @@
+// The guide's connection to everything outside the webview: settings, the workspace store, the token, and
+// core's Cloudflare plan (loaded lazily: the SDK is only required when the guide is used). One instance per
+// window, shared by the webview controllers, the status bar and the `mtls.cloudflareStatus` command.
+import * as vscode from 'vscode';
+import * as fs from 'fs/promises';
+import type * as CoreCloudflare from '../../core/cloudflare';
+import type { AopMode, CloudflareOptions, ExplainedError, SetupStatus, StepStatus } from '../../core/cloudflare/types';
+import type { CaEntry, StoreEntry, StoreTree } from '../../core/pki/types';
+import { describeError } from '../../core/errors';
+import { Shared } from '../context';
+import { GuideView, OriginServer, StoreItemView } from './protocol';
+import { TokenStore, scrub } from './token';
+
+export type CoreModule = typeof CoreCloudflare;
+
+export const DEFAULT_API_BASE = 'https://api.cloudflare.com/client/v4';
+const PULL_CERT_KEY = 'mtls.guide.pullCertPath';
+const ORIGIN_SERVER_KEY = 'mtls.guide.originServer';
+
+export interface GuideSettings {
+  zone: string;
+  hostnames: string[];
+  apiBaseUrl: string;
+  aopMode: AopMode;
+  caName: string;
+  pinIssuerSki: boolean;
+  minTlsVersion: '1.0' | '1.1' | '1.2' | '1.3';
+}
+
+/** Both legs at a glance, for the status bar and the Certificates tree. */
+export interface LegSummary {
+  leg1: StepStatus;
+  leg2: StepStatus;
+  /** The workspace CA the leg-1 status concerns (store name and SHA-256 "AB:CD:…"). */
+  caName?: string;
+  caFingerprint?: string;
+  /** The origin-pull certificate leg 2 uses (aopMode zone/hostname). */
+  pullCertPath?: string;
+  zone?: string;
+  /** One line per step: "1. Upload the workspace CA: done — …". */
+  lines: string[];
+  readAt: string;
+}
+
+export interface Inputs {
+  view: GuideView;
+  /** Complete options when nothing is missing (the token included: keep them local). */
+  options?: CloudflareOptions;
+  ca?: CaEntry;
+  pullCert?: StoreEntry;
+  tree?: StoreTree;
+}
+
+function stringList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').map(s => s.trim()).filter(Boolean) : [];
+}
+
+export class GuideService implements vscode.Disposable {
+  private core: CoreModule | undefined;
+  private readonly statusEmitter = new vscode.EventEmitter<SetupStatus | undefined>();
+  private readonly legEmitter = new vscode.EventEmitter<LegSummary | undefined>();
+  private readonly inputsEmitter = new vscode.EventEmitter<void>();
+  /** The last successful read (undefined before the first one, or after the inputs changed). */
+  lastStatus: SetupStatus | undefined;
+  lastLegs: LegSummary | undefined;
+  readonly onDidChangeStatus = this.statusEmitter.event;
+  /** Per-leg status for the status bar and the tree (helper B: show it next to `caName`/`caFingerprint`). */
+  readonly onDidChangeLegStatus = this.legEmitter.event;
+  /** Settings, token or store changed: the view must be rebuilt and the status read again. */
+  readonly onDidChangeInputs = this.inputsEmitter.event;
+  private readonly subs: vscode.Disposable[] = [];
+
+  constructor(readonly shared: Shared, readonly tokens: TokenStore, private readonly coreLoader: () => Promise<CoreModule> = () => import('../../core/cloudflare')) {
+    this.subs.push(
+      tokens.onDidChange(() => this.inputsChanged()),
+      vscode.workspace.onDidChangeConfiguration(e => {
+        if (e.affectsConfiguration('mtls.cloudflare') || e.affectsConfiguration('mtls.storePath')) this.inputsChanged();
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.inputsChanged()),
+    );
+  }
+
+  private inputsChanged() {
+    this.inputsEmitter.fire();
+  }
+
+  /** Tell the service the store changed (another command wrote a certificate). */
+  storeChanged() {
+    this.inputsChanged();
+  }
+
+  async loadCore(): Promise<CoreModule> {
+    this.core ??= await this.coreLoader();
+    return this.core;
+  }
+
+  settings(): GuideSettings {
+    const c = vscode.workspace.getConfiguration('mtls');
+    const aop = c.get<string>('cloudflare.aopMode');
+    const tls = c.get<string>('cloudflare.minTlsVersion');
+    return {
+      zone: (c.get<string>('cloudflare.zone') ?? '').trim(),
+      hostnames: stringList(c.get('cloudflare.hostnames')),
+      apiBaseUrl: (c.get<string>('cloudflare.apiBaseUrl') ?? '').trim(),
+      aopMode: aop === 'zone' || aop === 'hostname' ? aop : 'global',
+      caName: (c.get<string>('cloudflare.caName') ?? '').trim(),
+      pinIssuerSki: c.get<boolean>('cloudflare.pinIssuerSki') ?? false,
+      minTlsVersion: tls === '1.0' || tls === '1.1' || tls === '1.3' ? tls : '1.2',
+    };
+  }
+
+  /** The API base the SDK will use: the setting, else CLOUDFLARE_BASE_URL, else Cloudflare's. */
+  apiBase(s = this.settings()): string {
+    return s.apiBaseUrl || process.env.CLOUDFLARE_BASE_URL || DEFAULT_API_BASE;
+  }
+
+  async updateSetting(key: string, value: unknown): Promise<void> {
+    const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    await vscode.workspace.getConfiguration('mtls').update(key, value, target);
+  }
+
+  originServer(): OriginServer {
+    return this.shared.context.workspaceState.get<OriginServer>(ORIGIN_SERVER_KEY) === 'apache' ? 'apache' : 'nginx';
+  }
+
+  async setOriginServer(server: OriginServer) {
+    await this.shared.context.workspaceState.update(ORIGIN_SERVER_KEY, server);
+  }
+
+  async setPullCertPath(certPath: string | undefined) {
+    await this.shared.context.workspaceState.update(PULL_CERT_KEY, certPath);
+    this.inputsChanged();
+  }
+
+  /** The workspace store (helper A's listStore); undefined without a folder or when it cannot be read. */
+  async store(): Promise<StoreTree | undefined> {
+    const root = this.shared.storeRoot();
+    if (!root) return undefined;
+    try {
+      const pki = await import('../../core/pki');
+      return await pki.listStore(root);
+    } catch (err) {
+      this.log('warn', `Could not read the certificate store ${root}: ${describeError(err)}`);
+      return undefined;
+    }
+  }
+
+  /** Origin-pull certificates with a key, newest first (expired, revoked and archived ones left out). */
+  pullCerts(tree: StoreTree | undefined): StoreEntry[] {
+    if (!tree) return [];
+    const all = [...tree.cas.flatMap(ca => ca.certs), ...tree.orphans];
+    return all.filter(e => e.info.profile === 'origin-pull' && e.keyPath && !e.archived && !e.revoked && !e.info.expired)
+      .sort((a, b) => b.info.notBefore.getTime() - a.info.notBefore.getTime());
+  }
+
+  /** Everything the guide needs before it can read the live state, and what is missing. */
+  async inputs(): Promise<Inputs> {
+    const s = this.settings();
+    const trusted = vscode.workspace.isTrusted;
+    const tokenSet = await this.tokens.isSet();
+    const tree = await this.store();
+    const cas = (tree?.cas ?? []).filter(c => !c.archived);
+    const ca = s.caName ? cas.find(c => c.name === s.caName) : cas.length === 1 ? cas[0] : undefined;
+    const pulls = this.pullCerts(tree);
+    const chosenPull = this.shared.context.workspaceState.get<string>(PULL_CERT_KEY);
+    const pullCert = s.aopMode === 'global' ? undefined : pulls.find(p => p.certPath === chosenPull) ?? pulls[0];
+    const missing: GuideView['missing'] = [];
+    if (!trusted) missing.push('trust');
+    if (!tokenSet) missing.push('token');
+    if (!s.zone) missing.push('zone');
+    if (!s.hostnames.length) missing.push('hostnames');
+    if (!ca) missing.push('ca');
+    if (s.aopMode !== 'global' && !pullCert) missing.push('pullCert');
+    const commands = await vscode.commands.getCommands(true);
+    const view: GuideView = {
+      trusted,
+      token: tokenSet ? 'set' : 'not set',
+      zone: s.zone,
+      hostnames: s.hostnames,
+      ca: ca ? itemView(ca) : undefined,
+      caMissing: s.caName && !ca ? s.caName : undefined,
+      caCount: cas.length,
+      aopMode: s.aopMode,
+      pullCert: pullCert ? itemView(pullCert) : undefined,
+      pinIssuerSki: s.pinIssuerSki,
+      minTlsVersion: s.minTlsVersion,
+      originServer: this.originServer(),
+      apiBase: this.apiBase(s),
+      missing,
+      testLegAvailable: commands.includes('mtls.testLeg'),
+    };
+    return { view, ca, pullCert, tree };
+  }
+
+  /** The complete core options (with the token) or the inputs that are missing. */
+  async options(): Promise<Inputs> {
+    const inputs = await this.inputs();
+    if (inputs.view.missing.length || !inputs.ca) return inputs;
+    const token = await this.tokens.get();
+    if (!token) return { ...inputs, view: { ...inputs.view, missing: ['token'] } };
+    const s = this.settings();
+    let pullCertPem: string | undefined;
+    let pullKeyPem: string | undefined;
+    if (inputs.pullCert?.keyPath) {
+      pullCertPem = inputs.pullCert.info.pem;
+      pullKeyPem = await fs.readFile(inputs.pullCert.keyPath, 'utf8');
+    }
+    const options: CloudflareOptions = {
+      token,
+      baseURL: this.apiBase(s),
+      zoneName: s.zone,
+      hostnames: s.hostnames,
+      caPem: inputs.ca.info.pem,
+      aopMode: s.aopMode,
+      pullCertPem,
+      pullKeyPem,
+      revokedFingerprints: inputs.ca.revocations.map(r => r.sha256),
+      pinIssuerSki: s.pinIssuerSki,
+      minTlsVersion: s.minTlsVersion,
+      originServer: this.originServer(),
+    };
+    return { ...inputs, options };
+  }
+
+  /**
+   * Reads the live state (GET requests only). Needs workspace trust: the read sends the token to the
+   * configured API base. Returns the status, or an explained error.
+   */
+  async readStatus(inputs?: Inputs): Promise<{ status?: SetupStatus; error?: ExplainedError; inputs: Inputs }> {
+    const i = inputs?.options ? inputs : await this.options();
+    if (!i.options) {
+      this.setStatus(undefined, i);
+      return { inputs: i };
+    }
+    const core = await this.loadCore();
+    try {
+      const status = await core.readStatus(i.options);
+      this.setStatus(status, i);
+      this.log('info', `Cloudflare status of ${i.options.zoneName}: leg 1 ${status.legs[1]}, leg 2 ${status.legs[2]}`);
+      return { status, inputs: i };
+    } catch (err) {
+      const error = core.explainCloudflareError(err);
+      this.log('warn', `Reading the Cloudflare status failed: ${error.code ?? ''} ${error.message}`);
+      this.setStatus(undefined, i);
+      return { error, inputs: i };
+    }
+  }
+
+  setStatus(status: SetupStatus | undefined, inputs: Inputs) {
+    this.lastStatus = status;
+    this.lastLegs = status ? legSummary(status, inputs) : undefined;
+    this.statusEmitter.fire(status);
+    this.legEmitter.fire(this.lastLegs);
+  }
+
+  /** Logs without ever writing the token (it is looked up and scrubbed from the line). */
+  log(level: 'info' | 'warn' | 'error', line: string, token?: string) {
+    this.shared.log[level](scrub(line, token));
+  }
+
+  dispose() {
+    for (const s of this.subs) s.dispose();
+    this.statusEmitter.dispose();
+    this.legEmitter.dispose();
+    this.inputsEmitter.dispose();
+  }
+}
+
+function itemView(e: StoreEntry): StoreItemView {
+  return { name: e.name, subject: e.info.subject, fingerprint: e.info.fingerprintSha256, notAfter: e.info.notAfter.toISOString() };
+}
+
+export function legSummary(status: SetupStatus, inputs: Inputs): LegSummary {
+  const num = (id: string) => ['connect', 'upload-ca', 'associate-hostnames', 'waf-rule', 'aop-mode', 'origin-config', 'ssl-mode', 'verify'].indexOf(id);
+  return {
+    leg1: status.legs[1],
+    leg2: status.legs[2],
+    caName: inputs.ca?.name,
+    caFingerprint: inputs.ca?.info.fingerprintSha256,
+    pullCertPath: inputs.pullCert?.certPath,
+    zone: status.zone?.name ?? inputs.view.zone,
+    lines: status.steps.map(s => `${num(s.id)}. ${s.title}: ${s.status}${s.summary ? ` — ${s.summary}` : ''}`),
+    readAt: status.readAt,
+  };
+}
