@@ -10,11 +10,13 @@ export function activate(context: vscode.ExtensionContext) {
   const log = vscode.window.createOutputChannel('mTLS Workbench', { log: true });
   context.subscriptions.push(log);
   const shared = createShared(context, log);
-  registerExplorer(shared);
+  const explorer = registerExplorer(shared);
   registerLint(shared);
   registerTestLeg(shared);
   registerGuide(shared);
   log.info('mTLS Workbench activated');
+  // The extension's API (tests and other extensions): `vscode.extensions.getExtension(...).exports`.
+  return { explorer };
 }
 
 export function deactivate() {

@@ -1,0 +1,237 @@
+// The Certificates view: CAs at the top, under each the certificates its key signed (core's listStore
+// decides by signature, not by folder), then certificates no store CA signed, then unreadable files.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { CaEntry, StoreEntry, StoreProblem, StoreTree } from '../../core/pki';
+import { describeError } from '../../core/errors';
+import type { Shared } from '../context';
+import { describeEntry, expiryStatus, ExpiryStatus, tooltipMarkdown } from './present';
+import { statusUri } from './decorations';
+
+export type ExplorerNode = CaNode | CertNode | GroupNode | ProblemNode;
+
+interface NodeBase {
+  /** Unique in the tree (the same certificate may sit under two CAs that share a key). */
+  id: string;
+  parent?: ExplorerNode;
+}
+export interface CaNode extends NodeBase { kind: 'ca'; entry: CaEntry; children: ExplorerNode[] }
+export interface CertNode extends NodeBase { kind: 'cert'; entry: StoreEntry; /** The CA this row sits under. */ ca?: CaEntry }
+export interface GroupNode extends NodeBase { kind: 'group'; group: 'orphans' | 'problems' | 'archive'; label: string; children: ExplorerNode[] }
+export interface ProblemNode extends NodeBase { kind: 'problem'; problem: StoreProblem }
+
+export function isEntryNode(n: unknown): n is CaNode | CertNode {
+  return !!n && typeof n === 'object' && ((n as ExplorerNode).kind === 'ca' || (n as ExplorerNode).kind === 'cert') && 'entry' in (n as object);
+}
+
+export interface StoreModel {
+  root?: string;
+  store?: StoreTree;
+  roots: ExplorerNode[];
+  /** Every CA and certificate row, by certPath (first occurrence). */
+  byPath: Map<string, CaNode | CertNode>;
+  /** certPath -> CA entry, for chains and issuers. */
+  cas: Map<string, CaEntry>;
+  error?: string;
+}
+
+const EMPTY: StoreModel = { roots: [], byPath: new Map(), cas: new Map() };
+
+export function warnDays(): number {
+  const n = vscode.workspace.getConfiguration('mtls').get<number>('expiryWarningDays', 30);
+  return Number.isFinite(n) && n > 0 ? n : 30;
+}
+
+/** Builds the rows from core's StoreTree. */
+export function buildModel(root: string, store: StoreTree): StoreModel {
+  const model: StoreModel = { root, store, roots: [], byPath: new Map(), cas: new Map(store.cas.map(c => [c.certPath, c])) };
+  const byName = (a: StoreEntry, b: StoreEntry) => (a.info.subjectCn ?? a.name).localeCompare(b.info.subjectCn ?? b.name);
+
+  const caNode = (ca: CaEntry, parent: ExplorerNode | undefined, seen: Set<string>): CaNode => {
+    const node: CaNode = { kind: 'ca', id: `${parent?.id ?? ''}/ca:${ca.certPath}`, entry: ca, parent, children: [] };
+    if (!model.byPath.has(ca.certPath)) model.byPath.set(ca.certPath, node);
+    const inner = new Set(seen).add(ca.certPath);
+    const live = ca.certs.filter(c => c.certPath !== ca.certPath && !c.archived).sort(byName);
+    const subCas = live.filter(c => model.cas.has(c.certPath) && !inner.has(c.certPath));
+    const leaves = live.filter(c => !model.cas.has(c.certPath));
+    for (const sub of subCas) node.children.push(caNode(model.cas.get(sub.certPath)!, node, inner));
+    for (const leaf of leaves) node.children.push(certNode(leaf, node, ca));
+    const archived = ca.certs.filter(c => c.certPath !== ca.certPath && c.archived).sort(byName);
+    if (archived.length) {
+      const group: GroupNode = { kind: 'group', group: 'archive', id: `${node.id}/archive`, label: `Archived (${archived.length})`, parent: node, children: [] };
+      group.children = archived.map(a => certNode(a, group, ca));
+      node.children.push(group);
+    }
+    return node;
+  };
+  const certNode = (entry: StoreEntry, parent: ExplorerNode | undefined, ca?: CaEntry): CertNode => {
+    const node: CertNode = { kind: 'cert', id: `${parent?.id ?? ''}/cert:${entry.certPath}`, entry, parent, ca };
+    if (!model.byPath.has(entry.certPath)) model.byPath.set(entry.certPath, node);
+    return node;
+  };
+
+  // Top level: CAs no other store CA signed (roots, and intermediates whose issuer is elsewhere).
+  const tops = store.cas.filter(c => !c.issuerPath || c.issuerPath === c.certPath || !model.cas.has(c.issuerPath)).sort(byName);
+  for (const ca of tops) model.roots.push(caNode(ca, undefined, new Set()));
+  // CAs only reachable through a cycle (two CAs signing each other) still get a row.
+  for (const ca of store.cas) if (!model.byPath.has(ca.certPath)) model.roots.push(caNode(ca, undefined, new Set()));
+
+  const orphans = store.orphans.filter(o => !model.byPath.has(o.certPath)).sort(byName);
+  if (orphans.length) {
+    const group: GroupNode = { kind: 'group', group: 'orphans', id: '/orphans', label: 'Not issued by a CA in the store', children: [] };
+    group.children = orphans.map(o => certNode(o, group));
+    model.roots.push(group);
+  }
+  if (store.problems.length) {
+    const group: GroupNode = { kind: 'group', group: 'problems', id: '/problems', label: `Problems (${store.problems.length})`, children: [] };
+    group.children = store.problems.map(p => ({ kind: 'problem', id: `/problems/${p.path}`, problem: p, parent: group }) as ProblemNode);
+    model.roots.push(group);
+  }
+  return model;
+}
+
+function contextValue(node: CaNode | CertNode, model: StoreModel): string {
+  const e = node.entry;
+  const flags: string[] = [];
+  const kind = node.kind === 'ca' ? 'ca' : `cert-${e.info.profile && e.info.profile !== 'ca' ? e.info.profile : 'other'}`;
+  // Issuing needs the CA at <store>/<name>/ca.pem with its key (core's loadCa).
+  if (e.keyPath && (node.kind !== 'ca' || path.basename(e.certPath) === 'ca.pem')) flags.push('key');
+  if (e.issuerPath && e.issuerPath !== e.certPath && model.cas.has(e.issuerPath)) {
+    flags.push('issued');
+    if (model.cas.get(e.issuerPath)!.keyPath) flags.push('renewable');
+  }
+  if (e.revoked) flags.push('revoked');
+  if (e.info.expired) flags.push('expired');
+  if (e.archived) flags.push('archived');
+  return [kind, ...flags].join(' ');
+}
+
+const PROFILE_ICONS: Record<string, string> = { client: 'person', 'origin-pull': 'cloud', server: 'server-environment' };
+
+export function statusColor(status: ExpiryStatus): vscode.ThemeColor | undefined {
+  switch (status) {
+    case 'expired': return new vscode.ThemeColor('list.errorForeground');
+    case 'soon': case 'not-yet-valid': return new vscode.ThemeColor('list.warningForeground');
+    case 'revoked': return new vscode.ThemeColor('disabledForeground');
+    default: return undefined;
+  }
+}
+
+export class CertificateTreeProvider implements vscode.TreeDataProvider<ExplorerNode> {
+  private readonly changed = new vscode.EventEmitter<ExplorerNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly loaded = new vscode.EventEmitter<StoreModel>();
+  /** Fires after every (re)load of the store. */
+  readonly onDidLoad = this.loaded.event;
+  private current: Promise<StoreModel> | undefined;
+  private latest: StoreModel = EMPTY;
+  private generation = 0;
+
+  constructor(private readonly shared: Shared) {}
+
+  dispose() {
+    this.changed.dispose();
+    this.loaded.dispose();
+  }
+
+  /** The last model that finished loading (possibly stale by a refresh in flight). */
+  get model(): StoreModel { return this.latest; }
+
+  /** The current model, loading the store if needed. */
+  load(): Promise<StoreModel> {
+    this.current ??= this.read(++this.generation);
+    return this.current;
+  }
+
+  /** Re-reads the store and redraws; resolves with the new model. */
+  refresh(): Promise<StoreModel> {
+    this.current = undefined;
+    const p = this.load();
+    this.changed.fire(undefined);
+    return p;
+  }
+
+  private async read(generation: number): Promise<StoreModel> {
+    const root = this.shared.storeRoot();
+    let model: StoreModel;
+    if (!root) {
+      model = EMPTY;
+    } else {
+      try {
+        const pki = await import('../../core/pki');
+        model = buildModel(root, await pki.listStore(root));
+      } catch (err) {
+        this.shared.log.error(`Reading the certificate store ${root}: ${describeError(err)}`);
+        model = { ...EMPTY, root, error: describeError(err), roots: [{ kind: 'problem', id: '/error', problem: { path: root, message: describeError(err) } }] };
+      }
+    }
+    if (generation === this.generation) {
+      this.latest = model;
+      void vscode.commands.executeCommand('setContext', 'mtls.storeLoaded', true);
+      void vscode.commands.executeCommand('setContext', 'mtls.storeEmpty', model.roots.length === 0);
+      this.loaded.fire(model);
+    }
+    return model;
+  }
+
+  async getChildren(node?: ExplorerNode): Promise<ExplorerNode[]> {
+    if (!node) return (await this.load()).roots;
+    if (node.kind === 'ca' || node.kind === 'group') return node.children;
+    return [];
+  }
+
+  getParent(node: ExplorerNode): ExplorerNode | undefined {
+    return node.parent;
+  }
+
+  getTreeItem(node: ExplorerNode): vscode.TreeItem {
+    const days = warnDays();
+    if (node.kind === 'group') {
+      const item = new vscode.TreeItem(node.label, node.group === 'archive' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
+      item.id = node.id;
+      item.contextValue = `group-${node.group}`;
+      item.iconPath = new vscode.ThemeIcon(node.group === 'problems' ? 'warning' : node.group === 'archive' ? 'archive' : 'question',
+        node.group === 'problems' ? new vscode.ThemeColor('list.warningForeground') : undefined);
+      if (node.group === 'orphans') item.tooltip = 'Certificates whose issuing CA is not in the store (imported, or the CA was deleted).';
+      return item;
+    }
+    if (node.kind === 'problem') {
+      const item = new vscode.TreeItem(path.basename(node.problem.path), vscode.TreeItemCollapsibleState.None);
+      item.id = node.id;
+      item.contextValue = 'problem';
+      item.description = node.problem.message;
+      item.tooltip = `${node.problem.path}\n${node.problem.message}`;
+      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
+      item.command = { command: 'mtls.openCertificateFile', title: 'Open', arguments: [vscode.Uri.file(node.problem.path)] };
+      return item;
+    }
+    const e = node.entry;
+    const status = expiryStatus(e.info, days, !!e.revoked);
+    const label = node.kind === 'ca' ? e.name : (e.info.subjectCn ?? e.name);
+    const item = new vscode.TreeItem(label, node.kind === 'ca' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    item.id = node.id;
+    item.description = describeEntry(e, days);
+    item.resourceUri = statusUri(e.certPath, status);
+    const md = new vscode.MarkdownString(tooltipMarkdown(e, days, this.shared.storeRoot()));
+    md.supportThemeIcons = true;
+    item.tooltip = md;
+    item.contextValue = contextValue(node, this.latest);
+    const icon = e.revoked ? 'circle-slash' : node.kind === 'ca' ? (e.keyPath ? 'verified' : 'shield') : PROFILE_ICONS[e.info.profile ?? ''] ?? 'file-binary';
+    item.iconPath = new vscode.ThemeIcon(icon, statusColor(status));
+    if (node.kind === 'cert') {
+      item.command = { command: 'mtls.inspectCertificate', title: 'Inspect Certificate', arguments: [node] };
+    }
+    item.accessibilityInformation = { label: `${node.kind === 'ca' ? 'Certificate authority' : 'Certificate'} ${label}, ${item.description}` };
+    return item;
+  }
+
+  /** Finds the row of a certificate file in the current model. */
+  find(certPath: string): CaNode | CertNode | undefined {
+    return this.latest.byPath.get(path.resolve(certPath));
+  }
+
+  /** Every CA and certificate row. */
+  entries(): (CaNode | CertNode)[] {
+    return [...this.latest.byPath.values()];
+  }
+}
