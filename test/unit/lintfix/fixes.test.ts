@@ -213,12 +213,15 @@ describe('lint quick-fixes: Apache', () => {
     assert.strictEqual(out, '<VirtualHost *:443>\n\tSSLEngine on\n\tsslverifyclient require\n\tSSLCertificateFile a.pem\n\tSSLVerifyDepth 1\n\tSSLCACertificateFile /srv/pki/.mtls/acme-root/ca.pem\n</VirtualHost>\n');
   });
 
-  it('leg2-no-ca: SSLCACertificateFile after SSLVerifyClient; leg2-invalid-value: "on" -> "require"', () => {
+  it('leg2-no-ca: SSLCACertificateFile after SSLVerifyClient; leg2-invalid-value: "required" -> "require"', () => {
     const text = '<VirtualHost *:443>\n  SSLEngine on\n  SSLVerifyClient require\n</VirtualHost>\n';
     assert.strictEqual(fixed(text, findingAt('leg2-no-ca', text, 'SSLVerifyClient'), 'add-client-ca', 'origin-pull'),
       text.replace('require\n', 'require\n  SSLCACertificateFile /etc/ssl/cloudflare/origin-pull-ca.pem\n'));
-    const bad = '<VirtualHost *:443>\n  SSLVerifyClient on\n</VirtualHost>\n';
-    assert.strictEqual(fixed(bad, findingAt('leg2-invalid-value', bad, 'on'), 'fix-value'), bad.replace('Client on', 'Client require'));
+    const bad = '<VirtualHost *:443>\n  SSLVerifyClient required\n</VirtualHost>\n';
+    assert.strictEqual(fixed(bad, findingAt('leg2-invalid-value', bad, 'required'), 'fix-value'), bad.replace('required', 'require'));
+    // mod_ssl reads "on" as "require": nothing to fix
+    const on = '<VirtualHost *:443>\n  SSLVerifyClient on\n</VirtualHost>\n';
+    assert.deepStrictEqual(computeFixes(on, findingAt('leg2-invalid-value', on, 'on'), { cas: CAS }).filter(f => f.kind === 'fix-value'), []);
   });
 
   it('leg2-optional-unchecked: require (preferred), or an <If> that denies unverified clients', () => {

@@ -71,7 +71,7 @@ const CA_DIRECTIVES = {
   nginx: ['ssl_client_certificate', 'ssl_trusted_certificate'],
   apache: ['SSLCACertificateFile', 'SSLCACertificatePath'],
 };
-const VALID_VERIFY = { nginx: ['on', 'off', 'optional', 'optional_no_ca'], apache: ['none', 'optional', 'require', 'optional_no_ca'] };
+const VALID_VERIFY = { nginx: ['on', 'off', 'optional', 'optional_no_ca'], apache: ['none', 'off', 'optional', 'require', 'on', 'optional_no_ca'] }; // mod_ssl reads on/off as require/none
 
 function guessDialect(text: string): Dialect {
   return /^\s*<(VirtualHost|IfModule|Directory|Location)\b/im.test(text) || /^\s*SSL[A-Z]\w+\s/m.test(text) ? 'apache' : 'nginx';
@@ -358,7 +358,7 @@ function addVerifyCheck(c: Ctx): Fix | undefined {
   return { kind: 'add-verify-check', code: c.finding.code, title, edits: [insertLinesAfter(c, pos, indent, lines)] };
 }
 
-/** leg2-invalid-value: the value the server accepts (nginx `require` -> `on`, Apache `on` -> `require`). */
+/** leg2-invalid-value: the value the server accepts (nginx `require` -> `on`, Apache `required` -> `require`). */
 function fixValue(c: Ctx): Fix | undefined {
   const d = c.d;
   const node = c.directive && !c.directive.children ? c.directive : undefined;
@@ -371,7 +371,7 @@ function fixValue(c: Ctx): Fix | undefined {
   if (!value && sameName(node.name, VERIFY[d], d)) {
     const map: Record<string, string> = d === 'nginx'
       ? { require: 'on', required: 'on', yes: 'on', true: 'on', none: 'off', no: 'off', false: 'off' }
-      : { on: 'require', required: 'require', yes: 'require', true: 'require', off: 'none', no: 'none', false: 'none' };
+      : { required: 'require', yes: 'require', true: 'require', no: 'none', false: 'none' };
     value = map[cur] ?? (VALID_VERIFY[d].includes(cur) ? undefined : REQUIRED[d]);
   }
   if (!value || value === node.args[idx].value) return undefined;
