@@ -13,10 +13,10 @@ export function activate(context: vscode.ExtensionContext) {
   const explorer = registerExplorer(shared);
   registerLint(shared);
   registerTestLeg(shared);
-  registerGuide(shared);
+  const guide = registerGuide(shared);
   log.info('mTLS Workbench activated');
   // The extension's API (tests and other extensions): `vscode.extensions.getExtension(...).exports`.
-  return { explorer };
+  return { explorer, guide };
 }
 
 export function deactivate() {
