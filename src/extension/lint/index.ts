@@ -1,6 +1,142 @@
+// Origin config linting in the editor (issue 3): diagnostics as you type, quick-fixes, rule explanations and
+// "mTLS: Lint Origin Configs". The linter itself (src/core/lint) loads on the first config linted.
+import * as vscode from 'vscode';
 import { Shared } from '../context';
+import type { Finding } from '../../core/lint/types';
+import {
+  LANGUAGE_DIALECT, RULE_SCHEME, editorAwareFs, findingKey, ignoreCodes, lintConfig, loadCore, matchesConfig,
+  toDiagnostic, toRange, workspaceRootFor,
+} from './core';
+import { LintCodeActionProvider, registerFixCommands } from './actions';
+import { RuleDocumentProvider, registerExplain } from './explain';
+import { lintWorkspace } from './workspace';
 
-// Placeholder until the feature lands.
-export function registerLint(_shared: Shared): void {
-  // nothing yet
+export const DEBOUNCE_MS = 300;
+
+/** Findings behind the diagnostics of one file, for the quick-fixes. */
+export interface FileFindings {
+  version?: number;
+  byKey: Map<string, Finding>;
+}
+
+export class LintController implements vscode.Disposable {
+  readonly collection = vscode.languages.createDiagnosticCollection('mtls');
+  readonly findings = new Map<string, FileFindings>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly disposables: vscode.Disposable[] = [this.collection];
+
+  constructor(readonly shared: Shared) {
+    const ws = vscode.workspace;
+    this.disposables.push(
+      ws.onDidOpenTextDocument(d => this.lintSoon(d, 0)),
+      ws.onDidChangeTextDocument(e => { if (e.contentChanges.length) this.lintSoon(e.document, DEBOUNCE_MS); }),
+      ws.onDidSaveTextDocument(d => this.lintSoon(d, 0)),
+      ws.onDidCloseTextDocument(d => this.clear(d.uri)),
+      ws.onDidChangeConfiguration(e => { if (e.affectsConfiguration('mtls.lint')) this.lintOpenDocuments(); }),
+    );
+    this.lintOpenDocuments();
+  }
+
+  lintOpenDocuments(): void {
+    for (const d of vscode.workspace.textDocuments) this.lintSoon(d, 0);
+  }
+
+  /** Whether this document is linted, and as which dialect (undefined: detect from content). */
+  applies(doc: vscode.TextDocument): { lint: boolean; dialect?: 'nginx' | 'apache'; sniff: boolean } {
+    if (doc.uri.scheme === RULE_SCHEME || doc.uri.scheme === 'output' || doc.uri.scheme === 'git') return { lint: false, sniff: false };
+    if (!lintConfig(doc.uri).get<boolean>('enable', true)) return { lint: false, sniff: false };
+    const m = matchesConfig(doc);
+    if (m.byLanguage) return { lint: true, dialect: LANGUAGE_DIALECT[doc.languageId], sniff: false };
+    return { lint: m.byPath, sniff: true };
+  }
+
+  lintSoon(doc: vscode.TextDocument, delay: number): void {
+    const key = doc.uri.toString();
+    const t = this.timers.get(key);
+    if (t) clearTimeout(t);
+    if (!this.applies(doc).lint) {
+      if (this.findings.has(key)) this.clear(doc.uri);
+      return;
+    }
+    this.timers.set(key, setTimeout(() => {
+      this.timers.delete(key);
+      void this.lintDocument(doc);
+    }, delay));
+  }
+
+  async lintDocument(doc: vscode.TextDocument): Promise<Finding[]> {
+    const how = this.applies(doc);
+    if (!how.lint || doc.isClosed) return [];
+    const core = await loadCore();
+    const file = doc.uri.scheme === 'file' ? doc.uri.fsPath : doc.uri.path;
+    const text = doc.getText();
+    const version = doc.version;
+    const dialect = how.dialect ?? core.detectDialect(file, text);
+    if (!dialect) { this.clear(doc.uri); return []; } // plain text that is not a config after all
+    let findings: Finding[] = [];
+    try {
+      const fsAccess = editorAwareFs();
+      findings = core.lintText(text, {
+        file,
+        dialect,
+        settings: { ignoreCodes: ignoreCodes(doc.uri), workspaceRoot: workspaceRootFor(doc.uri) },
+        readFile: fsAccess.readFile,
+      });
+    } catch (err) {
+      this.shared.log.error(`lint ${file}: ${(err as Error).message}`);
+    }
+    if (doc.isClosed || doc.version !== version) return findings; // a newer lint is on its way
+    this.set(doc.uri, findings.filter(f => samePath(f.file, file)), version);
+    return findings;
+  }
+
+  set(uri: vscode.Uri, findings: Finding[], version?: number): void {
+    const byKey = new Map<string, Finding>();
+    const diagnostics = findings.map(f => {
+      const d = toDiagnostic(f);
+      byKey.set(findingKey(f.code, toRange(f)), f);
+      return d;
+    });
+    this.findings.set(uri.toString(), { version, byKey });
+    this.collection.set(uri, diagnostics);
+  }
+
+  clear(uri: vscode.Uri): void {
+    this.findings.delete(uri.toString());
+    this.collection.delete(uri);
+  }
+
+  /** The finding behind a diagnostic of ours. */
+  findingFor(uri: vscode.Uri, d: vscode.Diagnostic): Finding | undefined {
+    const code = typeof d.code === 'object' ? String(d.code.value) : String(d.code ?? '');
+    return this.findings.get(uri.toString())?.byKey.get(findingKey(code, d.range));
+  }
+
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+function samePath(a: string, b: string): boolean {
+  return a.replace(/\\/g, '/') === b.replace(/\\/g, '/');
+}
+
+export function registerLint(shared: Shared): LintController {
+  const controller = new LintController(shared);
+  const ctx = shared.context;
+  ctx.subscriptions.push(
+    controller,
+    vscode.languages.registerCodeActionsProvider(
+      [{ scheme: 'file' }, { scheme: 'untitled' }],
+      new LintCodeActionProvider(controller),
+      { providedCodeActionKinds: LintCodeActionProvider.providedCodeActionKinds },
+    ),
+    vscode.workspace.registerTextDocumentContentProvider(RULE_SCHEME, new RuleDocumentProvider()),
+    vscode.commands.registerCommand('mtls.lintWorkspace', () => lintWorkspace(controller)),
+  );
+  registerExplain(ctx);
+  registerFixCommands(controller);
+  return controller;
 }
