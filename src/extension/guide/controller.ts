@@ -21,6 +21,8 @@ export interface GuideUi {
   confirm(message: string, detail: string, action: string): Promise<boolean>;
   /** Applies an edit after the user previewed it (VS Code's refactor preview). */
   applyEditWithPreview(edit: vscode.WorkspaceEdit): Promise<boolean>;
+  /** A quick pick (for the choice between the linter's quick-fixes and inserting at the cursor). */
+  quickPick<T extends vscode.QuickPickItem>(items: T[], options: vscode.QuickPickOptions): Promise<T | undefined>;
 }
 
 export const defaultUi: GuideUi = {
@@ -29,6 +31,9 @@ export const defaultUi: GuideUi = {
   },
   async applyEditWithPreview(edit) {
     return vscode.workspace.applyEdit(edit);
+  },
+  async quickPick(items, options) {
+    return vscode.window.showQuickPick(items, options);
   },
 };
 
@@ -349,7 +354,7 @@ export class GuideController implements vscode.Disposable {
     const atCursor = { label: '$(insert) Insert the guide\'s block at the cursor', description: `line ${editor.selection.active.line + 1}`, action: undefined as vscode.CodeAction | undefined };
     let chosen = atCursor;
     if (fixes.length) {
-      const pick = await vscode.window.showQuickPick([...fixes.map(a => ({ label: `$(lightbulb) ${a.title}`, description: 'linter quick-fix', action: a as vscode.CodeAction | undefined })), atCursor],
+      const pick = await this.ui.quickPick([...fixes.map(a => ({ label: `$(lightbulb) ${a.title}`, description: 'linter quick-fix', action: a as vscode.CodeAction | undefined })), atCursor],
         { title: `Step 5: change ${vscode.workspace.asRelativePath(doc.uri)}` });
       if (!pick) return false;
       chosen = pick;

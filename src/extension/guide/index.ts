@@ -30,6 +30,8 @@ export interface GuideApi {
   readonly tokenSecretKey: string;
   /** Call after writing to the store so the guide picks up a new CA or origin-pull certificate. */
   storeChanged(): void;
+  /** This extension's log folder (tests check that no log holds the token). */
+  readonly logUri: vscode.Uri;
 }
 
 export function registerGuide(shared: Shared): GuideApi {
@@ -112,6 +114,7 @@ export function registerGuide(shared: Shared): GuideApi {
     statusBarText: () => statusBarText(service.lastLegs),
     tokenSecretKey: TOKEN_SECRET_KEY,
     storeChanged: () => service.storeChanged(),
+    logUri: context.logUri,
   };
 }
 

@@ -1,0 +1,302 @@
+// The Cloudflare setup guide in the real extension host, against the fake Cloudflare API on loopback:
+// the webview's message handler (driven without a webview), the token in SecretStorage only, applying
+// each step, idempotence, and an injected Cloudflare error.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { GuideApi } from '../../../src/extension/guide';
+import type { ApplyReport, SetupStatus, StepId } from '../../../src/core/cloudflare/types';
+import type { ToWebview, GuideView } from '../../../src/extension/guide/protocol';
+import { FakeCloudflare } from '../../support/fakeCloudflare';
+import { makeCa } from '../../support/openssl';
+
+const EXTENSION_ID = 'mtls-workbench.mtls-workbench';
+const CA_NAME = 'guide-test-ca';
+const TOKEN = 'guide-test-token-6f1d3c0a9b8e7d6c5b4a3928';
+const SETTINGS = ['cloudflare.apiBaseUrl', 'cloudflare.zone', 'cloudflare.hostnames', 'cloudflare.caName', 'cloudflare.aopMode', 'cloudflare.minTlsVersion'];
+
+function walk(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap(e => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? walk(p) : [p];
+  });
+}
+
+async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 20000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise(r => setTimeout(r, 100));
+  }
+}
+
+describe('Cloudflare setup guide (webview messages, token, apply against the fake API)', function () {
+  this.timeout(120000);
+  let api: GuideApi;
+  let fake: FakeCloudflare;
+  let workspace: string;
+  let caDir: string;
+  const messages: ToWebview[] = [];
+  let controller: ReturnType<GuideApi['createController']>;
+  let confirmAnswer = true;
+  const confirmations: string[] = [];
+
+  const config = () => vscode.workspace.getConfiguration('mtls');
+  const last = <T extends ToWebview['type']>(type: T) => [...messages].reverse().find(m => m.type === type) as Extract<ToWebview, { type: T }> | undefined;
+  const lastStatus = (): SetupStatus => {
+    const m = last('status');
+    assert.ok(m, 'no status message');
+    assert.ok(m.status, `no status: ${JSON.stringify(m.error)}`);
+    return m.status;
+  };
+  const stepStatus = (id: StepId) => lastStatus().steps.find(s => s.id === id)?.status;
+  const send = async (msg: unknown) => { messages.length = 0; await controller.handle(msg); };
+
+  before(async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    api = (await ext.activate()).guide;
+    assert.ok(api, 'activate() returns no guide API');
+    workspace = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    caDir = path.join(workspace, '.mtls', CA_NAME);
+    fs.mkdirSync(caDir, { recursive: true });
+    makeCa(caDir, 'ca', 'Guide Test CA');
+    // A zone that already has someone else's hostname association and WAF rule: both must survive.
+    fake = await FakeCloudflare.start({
+      zoneName: 'example.com',
+      token: TOKEN,
+      hostnameAssociations: [{ hostnames: ['legacy.example.com'] }],
+      wafRules: [{ action: 'block', expression: '(ip.src eq 192.0.2.1)', description: 'existing rule', ref: 'someone-else' }],
+    });
+    const t = vscode.ConfigurationTarget.Workspace;
+    await config().update('cloudflare.apiBaseUrl', fake.url, t);
+    await config().update('cloudflare.zone', 'example.com', t);
+    await config().update('cloudflare.hostnames', ['app.example.com'], t);
+    await config().update('cloudflare.caName', CA_NAME, t);
+    await config().update('cloudflare.aopMode', 'global', t);
+    controller = api.createController(m => { messages.push(m); }, {
+      confirm: async (message, detail) => { confirmations.push(`${message}\n${detail}`); return confirmAnswer; },
+      applyEditWithPreview: e => Promise.resolve(vscode.workspace.applyEdit(e)),
+      quickPick: async items => items.find(i => /at the cursor/.test(i.label)),
+    });
+  });
+
+  after(async () => {
+    controller?.dispose();
+    await vscode.commands.executeCommand('mtls.clearCloudflareToken');
+    for (const k of SETTINGS) await config().update(k, undefined, vscode.ConfigurationTarget.Workspace);
+    await fake?.close();
+    if (caDir) fs.rmSync(caDir, { recursive: true, force: true });
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('stores the token given to mtls.setCloudflareToken in SecretStorage and reports only "set"', async () => {
+    await send({ type: 'ready' });
+    assert.strictEqual(last('view')?.view.token, 'not set');
+    assert.deepStrictEqual(last('view')?.view.missing, ['token']);
+    assert.strictEqual(await vscode.commands.executeCommand('mtls.setCloudflareToken', 'has spaces in it and is wrong'), false);
+    assert.strictEqual(await vscode.commands.executeCommand('mtls.setCloudflareToken', TOKEN), true);
+    await send({ type: 'refresh' });
+    const view = last('view')!.view as GuideView;
+    assert.strictEqual(view.token, 'set');
+    assert.deepStrictEqual(view.missing, []);
+    assert.strictEqual(view.ca?.name, CA_NAME);
+    assert.strictEqual(view.apiBase, fake.url);
+    // The fake only answers with the right bearer token: a valid read proves the secret is what the SDK used.
+    assert.strictEqual(lastStatus().tokenValid, true);
+    assert.ok(fake.requests.every(r => r.headers.authorization === `Bearer ${TOKEN}`));
+  });
+
+  it('answers refresh with the statuses read from the fake API', async () => {
+    await send({ type: 'refresh' });
+    const s = lastStatus();
+    assert.strictEqual(s.zone?.name, 'example.com');
+    assert.strictEqual(stepStatus('connect'), 'done');
+    for (const id of ['upload-ca', 'associate-hostnames', 'waf-rule', 'ssl-mode'] as StepId[]) {
+      assert.notStrictEqual(stepStatus(id), 'done', `${id} is done before anything was applied`);
+    }
+    const upload = s.steps.find(x => x.id === 'upload-ca')!;
+    assert.ok(upload.plannedCalls.length > 0, 'upload-ca plans no call');
+    assert.ok(upload.plannedCalls.every(c => c.curl.includes('$CLOUDFLARE_API_TOKEN') && !c.curl.includes(TOKEN)));
+    assert.strictEqual(fake.writes().length, 0, 'a status read wrote to Cloudflare');
+    // "Show request" returns the same calls.
+    await send({ type: 'showRequest', step: 'upload-ca' });
+    assert.deepStrictEqual(last('request')?.calls.map(c => c.path), upload.plannedCalls.map(c => c.path));
+    // busy is announced and cleared
+    const busy = messages.filter(m => m.type === 'busy') as Extract<ToWebview, { type: 'busy' }>[];
+    assert.ok(busy.length >= 2 && busy[0].busy && !busy[busy.length - 1].busy);
+    assert.match(api.statusBarText(), /Leg 1 . · Leg 2 ./);
+  });
+
+  it('refuses malformed messages without touching Cloudflare', async () => {
+    fake.clearRequests();
+    for (const bad of [null, 'refresh', { type: 'nope' }, { type: 'apply', step: 'connect' }, { type: 'apply', step: 'upload-ca', extra: 1 },
+      { type: 'setAopMode', mode: 'everything' }, { type: 'openAllowlist', format: 'pf' }, { type: 'dryRun', steps: ['verify'] }]) {
+      await send(bad);
+      assert.deepStrictEqual(messages, [], `answered ${JSON.stringify(bad)}`);
+    }
+    assert.strictEqual(fake.requests.length, 0);
+  });
+
+  it('applies each step on request, and each changes the fake\'s state (keeping others\' rules and hostnames)', async () => {
+    const apply = async (step: StepId): Promise<ApplyReport> => {
+      await send({ type: 'apply', step });
+      const r = last('applyReport')?.report;
+      assert.ok(r, `no report for ${step}`);
+      assert.ok(r.ok, `${step} failed: ${JSON.stringify(r.failed)}`);
+      assert.ok(r.done.includes(step), `${step} not in done: ${r.done}`);
+      assert.ok(messages.some(m => m.type === 'progress'), `no progress for ${step}`);
+      assert.strictEqual(stepStatus(step), 'done', `${step} is ${stepStatus(step)} after apply`);
+      return r;
+    };
+    await apply('upload-ca');
+    const uploaded = fake.mtlsCertificates.find(c => c.ca);
+    assert.ok(uploaded, 'no CA in the fake account');
+    assert.strictEqual(uploaded.certificates.trim(), fs.readFileSync(path.join(caDir, 'ca.pem'), 'utf8').trim());
+
+    await apply('associate-hostnames');
+    assert.deepStrictEqual(fake.associations(uploaded.id), ['app.example.com']);
+    assert.deepStrictEqual(fake.associations(undefined), ['legacy.example.com'], 'the managed CA\'s hostnames were touched');
+
+    await apply('waf-rule');
+    const rules = fake.wafRules();
+    assert.ok(rules.some(r => r.ref === 'someone-else' && r.expression === '(ip.src eq 192.0.2.1)'), 'the existing rule is gone');
+    const ours = rules.filter(r => r.ref !== 'someone-else');
+    assert.strictEqual(ours.length, 1);
+    assert.match(ours[0].expression, /app\.example\.com/);
+    assert.match(ours[0].expression, /cert_verified/);
+    assert.strictEqual(ours[0].action, 'block');
+
+    await apply('aop-mode');
+    assert.strictEqual(fake.setting('tls_client_auth'), 'on');
+
+    await apply('ssl-mode');
+    assert.strictEqual(fake.setting('ssl'), 'strict');
+    assert.strictEqual(fake.setting('min_tls_version'), '1.2');
+
+    assert.strictEqual(lastStatus().legs[1], 'done');
+    await until('the status bar to show leg 1 done', () => /Leg 1 ✓/.test(api.statusBarText()));
+    assert.strictEqual(api.legStatus()?.leg1, 'done');
+    assert.strictEqual(api.legStatus()?.caName, CA_NAME);
+    assert.deepStrictEqual(fake.invalidRequests().map(r => `${r.method} ${r.path}: ${r.validationErrors}`), []);
+  });
+
+  it('a second "Apply all missing" makes no write (and asks nothing)', async () => {
+    fake.clearRequests();
+    confirmations.length = 0;
+    await send({ type: 'applyAll' });
+    assert.deepStrictEqual(fake.writes().map(r => `${r.method} ${r.path}`), []);
+    assert.ok(fake.requests.length > 0, 'it did not even read');
+    assert.strictEqual(confirmations.length, 0);
+    assert.deepStrictEqual(last('dryRun')?.calls, []);
+    await send({ type: 'apply', step: 'waf-rule' });
+    assert.deepStrictEqual(fake.writes().map(r => `${r.method} ${r.path}`), []);
+  });
+
+  it('"Apply all missing" shows the dry run first and sends nothing when the user declines', async () => {
+    await config().update('cloudflare.hostnames', ['app.example.com', 'api.example.com'], vscode.ConfigurationTarget.Workspace);
+    fake.clearRequests();
+    confirmAnswer = false;
+    confirmations.length = 0;
+    await send({ type: 'applyAll' });
+    const dry = messages.filter(m => m.type === 'dryRun') as Extract<ToWebview, { type: 'dryRun' }>[];
+    assert.strictEqual(dry[0]?.pending, true);
+    assert.ok(dry[0].calls.length > 0);
+    assert.ok(dry[0].steps.includes('associate-hostnames'));
+    assert.strictEqual(dry[dry.length - 1].pending, false);
+    assert.strictEqual(confirmations.length, 1);
+    for (const c of dry[0].calls) assert.ok(confirmations[0].includes(c.path), `the confirmation does not list ${c.path}`);
+    assert.strictEqual(fake.writes().length, 0);
+    confirmAnswer = true;
+  });
+
+  it('shows an injected Cloudflare error as a failed report with code and meaning, and what is left', async () => {
+    fake.clearRequests();
+    fake.failNext({ method: 'PUT', pathPattern: 'hostname_associations', status: 403, code: 10000, message: 'Authentication error' });
+    await send({ type: 'applyAll' });
+    const r = last('applyReport')?.report;
+    assert.ok(r);
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.failed?.step, 'associate-hostnames');
+    assert.strictEqual(r.failed?.error.code, 10000);
+    assert.match(r.failed!.error.message, /Authentication error/);
+    assert.ok(r.failed!.error.meaning.length > 10, 'no meaning');
+    assert.ok(r.done.includes('upload-ca'), `done: ${r.done}`);
+    assert.ok(!r.done.includes('associate-hostnames'));
+    assert.ok(r.calls.some(c => !c.ok && c.method === 'PUT'), 'the failed call is not listed');
+    assert.ok(r.remaining.includes('waf-rule'), `remaining: ${r.remaining}`);
+    assert.notStrictEqual(stepStatus('associate-hostnames'), 'done');
+    // Retrying finishes the job; the other hostnames stay.
+    await send({ type: 'applyAll' });
+    assert.strictEqual(last('applyReport')?.report.ok, true);
+    const id = fake.mtlsCertificates.find(c => c.ca)!.id;
+    assert.deepStrictEqual([...fake.associations(id)].sort(), ['api.example.com', 'app.example.com']);
+    assert.deepStrictEqual(fake.associations(undefined), ['legacy.example.com']);
+  });
+
+  it('opens the Cloudflare IP allowlist in a new untitled editor', async () => {
+    await send({ type: 'openAllowlist', format: 'nginx' });
+    const editor = await until('the allowlist editor', () => vscode.window.visibleTextEditors.find(e => e.document.isUntitled && e.document.getText().includes('173.245.48.0/20')));
+    assert.match(editor.document.getText(), /allow\s+173\.245\.48\.0\/20;/);
+    await send({ type: 'openAllowlist', format: 'ufw' });
+    await until('the ufw allowlist', () => vscode.window.visibleTextEditors.find(e => e.document.isUntitled && /ufw allow/.test(e.document.getText())));
+  });
+
+  it('inserts the origin block of step 5 into the open config at the cursor', async () => {
+    const doc = await vscode.workspace.openTextDocument({ language: 'nginx', content: '# origin\n' });
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(1, 0, 1, 0);
+    await send({ type: 'insertOriginConfig', server: 'nginx' });
+    const text = doc.getText();
+    assert.match(text, /ssl_verify_client\s+on/);
+    assert.match(text, /ssl_client_certificate/);
+  });
+
+  it('never puts the token in settings, webview messages, the page or the log', async () => {
+    const cfg = config();
+    for (const k of Object.keys(cfg)) {
+      const inspected = JSON.stringify(cfg.inspect(k) ?? '');
+      assert.ok(!inspected.includes(TOKEN), `setting mtls.${k} holds the token`);
+    }
+    for (const key of ['cloudflare', 'cloudflare.token', 'cloudflare.apiToken']) assert.ok(!JSON.stringify(cfg.get(key) ?? '').includes(TOKEN));
+    // Everything the controller sent in this suite, and the real panel's page.
+    const all: ToWebview[] = [];
+    const probe = api.createController(m => { all.push(m); });
+    await probe.handle({ type: 'refresh' });
+    probe.dispose();
+    assert.ok(all.length > 0);
+    assert.ok(!JSON.stringify(all).includes(TOKEN), 'a message to the webview holds the token');
+    await vscode.commands.executeCommand('mtls.openSetupGuide');
+    const panel = await until('the guide panel', () => api.panel);
+    assert.ok(!panel.webview.html.includes(TOKEN));
+    // The log (every file in this window's extension-host log folder).
+    const logsRoot = path.dirname(path.dirname(api.logUri.fsPath));
+    await new Promise(r => setTimeout(r, 1500)); // log files are flushed asynchronously
+    const files = walk(logsRoot);
+    assert.ok(files.length > 0, `no log files under ${logsRoot}`);
+    for (const f of files) assert.ok(!fs.readFileSync(f, 'utf8').includes(TOKEN), `${f} holds the token`);
+  });
+
+  it('opens the guide as a webview with a strict CSP, only local resources, and a serializer', async () => {
+    await vscode.commands.executeCommand('mtls.openSetupGuide');
+    const panel = await until('the guide panel', () => api.panel);
+    assert.strictEqual(panel.viewType, 'mtls.setupGuide');
+    const html = panel.webview.html;
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'nonce-[A-Za-z0-9+/=]{16,}'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
+    assert.doesNotMatch(html, /style=|<style|onclick=/i);
+    const nonce = /'nonce-([^']+)'/.exec(csp)![1];
+    for (const s of html.match(/<script[^>]*>/g) ?? []) assert.ok(s.includes(`nonce="${nonce}"`), s);
+    assert.ok(!/https?:\/\/(?!127\.0\.0\.1)/.test(html.replace(/vscode-resource|vscode-cdn|vscode-webview/g, '')), 'remote resource in the page');
+    const extRoot = vscode.extensions.getExtension(EXTENSION_ID)!.extensionUri.path;
+    const roots = (panel.webview.options.localResourceRoots ?? []).map(u => u.path.slice(extRoot.length)).sort();
+    assert.deepStrictEqual(roots, ['/dist/webview', '/media']);
+    assert.ok(vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.activationEvents.includes('onWebviewPanel:mtls.setupGuide'));
+    panel.dispose();
+  });
+});
