@@ -1,0 +1,481 @@
+// Test Leg: probes that prove each leg of the mTLS plan from outside, in parallel, each with a timeout.
+//
+// Leg 1 (client -> Cloudflare) connects to the edge address; Leg 2 (Cloudflare -> origin) connects straight
+// to the origin, bypassing Cloudflare. Both send the public hostname as SNI and Host. A handful of
+// connections per leg (no certificate, the configured certificate, a throw-away foreign one, and for
+// Leg 2 one forced to TLS 1.2 to read the CertificateRequest in the clear) feed all the checks.
+import * as crypto from 'crypto';
+import * as tls from 'tls';
+import { MtlsError } from '../errors';
+import { attempt, AttemptResult, formatTarget, parseAddress, Target } from './attempt';
+import { foreignClientCert } from './certgen';
+import { credentialNames } from './credentials';
+import { certFields, nameToString, normalizeDn, pemToDers } from './der';
+import {
+  describeOutcome, Explained, explainGateway, explainNetwork, isRefusal, isServed, Outcome, outcomeOf,
+} from './explain';
+import { CheckId, CheckResult, CheckStatus, Credential, LegId, LegReport, ProbeOptions, ProbeReport } from './types';
+
+export * from './types';
+export { parseAddress, formatTarget } from './attempt';
+export { loadCredential } from './credentials';
+export { formatReport } from './format';
+
+export const DEFAULT_TIMEOUT_MS = 8000;
+
+/** Cloudflare's shared origin-pull CA (zone-level "global" AOP), RFC 4514. */
+export const CLOUDFLARE_ORIGIN_PULL_CA_DN = 'CN=origin-pull.cloudflare.net,ST=California,L=San Francisco,OU=Origin Pull,O=CloudFlare\\, Inc.,C=US';
+
+export const LEG_TITLES: Record<LegId, string> = {
+  leg1: 'Leg 1: client -> Cloudflare',
+  leg2: 'Leg 2: Cloudflare -> origin',
+};
+
+export const CHECKS: Record<CheckId, { leg: LegId; title: string }> = {
+  'edge-requests-client-cert': { leg: 'leg1', title: 'Edge asks for a client certificate' },
+  'edge-blocks-without-cert': { leg: 'leg1', title: 'Edge blocks requests without a certificate' },
+  'edge-allows-with-cert': { leg: 'leg1', title: 'Edge lets the client certificate through' },
+  'edge-rejects-foreign-cert': { leg: 'leg1', title: 'Edge refuses a certificate from an unrelated CA' },
+  'origin-requires-client-cert': { leg: 'leg2', title: 'Origin requires a client certificate' },
+  'origin-rejects-foreign-cert': { leg: 'leg2', title: 'Origin refuses a certificate from an unrelated CA' },
+  'origin-accepts-pull-cert': { leg: 'leg2', title: 'Origin accepts the origin-pull certificate' },
+  'origin-cert-valid': { leg: 'leg2', title: 'Origin certificate is valid for Full (Strict)' },
+  'origin-requested-cas': { leg: 'leg2', title: 'Origin names the origin-pull CA' },
+};
+
+export const CHECK_IDS = Object.keys(CHECKS) as CheckId[];
+
+export function checksOf(leg: LegId): CheckId[] {
+  return CHECK_IDS.filter(id => CHECKS[id].leg === leg);
+}
+
+interface Ctx {
+  o: ProbeOptions;
+  leg: LegId;
+  target: string;
+  timeoutMs: number;
+}
+
+function result(id: CheckId, status: CheckStatus, detail: string, ms: number, ex?: Partial<Explained>, data?: Record<string, unknown>): CheckResult {
+  const r: CheckResult = { id, title: CHECKS[id].title, status, detail, ms };
+  if (ex?.explanation) r.explanation = ex.explanation;
+  if (ex?.fix) r.fix = ex.fix;
+  if (ex?.action) r.action = ex.action;
+  if (data && Object.keys(data).length) r.data = data;
+  return r;
+}
+
+/** A check that could not reach the server fails with the network diagnosis. */
+function unreachable(id: CheckId, ctx: Ctx, a: AttemptResult, o: Outcome): CheckResult | undefined {
+  if (o.kind !== 'network' && o.kind !== 'timeout' && o.kind !== 'client') return undefined;
+  return result(id, 'fail', describeOutcome(o), a.ms, explainNetwork(o, ctx.leg, ctx.target, ctx.timeoutMs));
+}
+
+/** cf-cert-* values a test page echoed, as response headers (cf-cert-x / x-cf-cert-x) or "cf-cert-x: v" lines in the body. */
+export function echoedCfHeaders(a: AttemptResult): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(a.http?.headers ?? {})) {
+    const m = /^(?:x-)?(cf-(?:client-)?cert-[a-z0-9-]+)$/.exec(k);
+    if (m && v !== undefined) out[m[1]] = String(v);
+  }
+  for (const line of (a.http?.body ?? '').split(/\r?\n/)) {
+    const m = /^\s*(cf-(?:client-)?cert-[a-z0-9-]+)\s*[:=]\s*(.*?)\s*$/i.exec(line);
+    if (m && !(m[1].toLowerCase() in out)) out[m[1].toLowerCase()] = m[2];
+  }
+  return out;
+}
+
+function casText(cas: Buffer[]): string {
+  return cas.length ? cas.map(nameToString).map(n => `"${n}"`).join(', ') : 'no CA names';
+}
+
+// ---------------------------------------------------------------- Leg 1
+
+function edgeRequestsClientCert(ctx: Ctx, a: AttemptResult): CheckResult {
+  const id = 'edge-requests-client-cert';
+  const o = outcomeOf(a);
+  const hs = a.handshake;
+  const data: Record<string, unknown> = { tlsVersion: hs.version, requestedCas: hs.certificateAuthorities.map(nameToString) };
+  if (hs.readable && hs.certificateRequested) {
+    return result(id, 'pass', `The edge asked for a client certificate (${hs.version}), naming ${casText(hs.certificateAuthorities)}.`, a.ms, undefined, data);
+  }
+  if (hs.readable) {
+    return result(id, 'fail', `The ${hs.version} handshake completed without a CertificateRequest: the edge never asks for a client certificate.`, a.ms, {
+      explanation: 'The hostname is not associated with the CA for mTLS, so Cloudflare never asks for a certificate: browsers never prompt and cf.tls_client_auth.cert_verified is always false.',
+      fix: `Associate ${ctx.o.hostname} with the uploaded CA (SSL/TLS > Client Certificates > Hosts; the guide's "Associate the hostnames" step).`,
+      action: 'guide-association',
+    }, data);
+  }
+  const down = unreachable(id, ctx, a, o);
+  if (down) return down;
+  if (o.kind === 'tls-refused' && (o.error.alert === 'certificate_required' || o.error.alert === 'handshake_failure')) {
+    return result(id, 'pass', `The edge ended the handshake with ${o.error.alert} when no certificate was sent: it demands one.`, a.ms, undefined, data);
+  }
+  return result(id, 'warn', `Could not read the edge's handshake (${describeOutcome(o)}), so whether it asks for a certificate is unknown.`, a.ms, undefined, data);
+}
+
+function notBlocked(ctx: Ctx, o: Outcome): Explained {
+  const gateway = o.kind === 'http' && o.status >= 500 ? ` (It reached the origin, which then failed: ${describeOutcome(o)}.)` : '';
+  return {
+    explanation: `Everyone gets through: the CA is registered but the enforcing WAF rule (not cf.tls_client_auth.cert_verified) is missing or does not cover ${ctx.o.hostname}.${gateway}`,
+    fix: `Add a WAF custom rule (Security > WAF > Custom rules): (http.host eq "${ctx.o.hostname}" and not cf.tls_client_auth.cert_verified) -> Block.`,
+    action: 'guide-waf',
+  };
+}
+
+function refusalDetail(o: Outcome, what: string): string {
+  if (o.kind === 'http' && o.status === 403) return `${what} was blocked: ${describeOutcome(o)} (the WAF rule).`;
+  return `${what} was refused: ${describeOutcome(o)}.`;
+}
+
+function edgeBlocksWithoutCert(ctx: Ctx, a: AttemptResult): CheckResult {
+  const id = 'edge-blocks-without-cert';
+  const o = outcomeOf(a);
+  const down = unreachable(id, ctx, a, o);
+  if (down) return down;
+  const data = o.kind === 'http' ? { status: o.status } : { alert: o.error.alert };
+  if (isRefusal(o)) return result(id, 'pass', refusalDetail(o, 'A request without a certificate'), a.ms, undefined, data);
+  return result(id, 'fail', `A request without a certificate got through: ${describeOutcome(o)}.`, a.ms, notBlocked(ctx, o), data);
+}
+
+function edgeAllowsWithCert(ctx: Ctx, a: AttemptResult | undefined): CheckResult {
+  const id = 'edge-allows-with-cert';
+  if (!a) return result(id, 'skip', 'No client certificate configured (mtls.clientCertificate, or --cert/--key or --p12).', 0);
+  const o = outcomeOf(a);
+  const down = unreachable(id, ctx, a, o);
+  if (down) return down;
+  const headers = echoedCfHeaders(a);
+  const data: Record<string, unknown> = o.kind === 'http' ? { status: o.status } : { alert: o.error.alert };
+  if (Object.keys(headers).length) data.cfCertHeaders = headers;
+  const headerText = Object.keys(headers).length ? ` The origin saw ${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('; ')}.` : '';
+  if (isServed(o)) return result(id, 'pass', `With the client certificate: ${describeOutcome(o)}.${headerText}`, a.ms, undefined, data);
+  const gw = o.kind === 'http' ? explainGateway(o.status, o.title) : undefined;
+  if (gw) return result(id, 'fail', `With the client certificate the edge let the request through, but the origin leg failed: ${describeOutcome(o)}.`, a.ms, gw, data);
+  const who = ctx.o.client ? credentialNames(ctx.o.client) : undefined;
+  if (a.handshake.readable && !a.handshake.certificateRequested) {
+    return result(id, 'fail', `The edge never asked for the client certificate, so it was not sent: ${describeOutcome(o)}.`, a.ms, {
+      explanation: 'The hostname is not associated with the CA for mTLS: Cloudflare does not ask for certificates, so even a good one is never presented and the rule blocks everyone.',
+      fix: `Associate ${ctx.o.hostname} with the uploaded CA (SSL/TLS > Client Certificates > Hosts).`,
+      action: 'guide-association',
+    }, data);
+  }
+  return result(id, 'fail', `Blocked even with the client certificate${who ? ` "${who.subject}" (issued by "${who.issuer}")` : ''}: ${describeOutcome(o)}.`, a.ms, {
+    explanation: 'Cloudflare did not verify the certificate: it was not issued by the CA uploaded and associated with this hostname, or it expired, or the rule asks for more than cert_verified.',
+    fix: 'Issue a client certificate from the CA that is uploaded to Cloudflare (mTLS: Issue Client Certificate), or upload and associate the CA that issued this one.',
+    action: 'issue-client-cert',
+  }, data);
+}
+
+function edgeRejectsForeignCert(ctx: Ctx, a: AttemptResult): CheckResult {
+  const id = 'edge-rejects-foreign-cert';
+  const o = outcomeOf(a);
+  const down = unreachable(id, ctx, a, o);
+  if (down) return down;
+  const data = o.kind === 'http' ? { status: o.status } : { alert: o.error.alert };
+  if (isRefusal(o)) return result(id, 'pass', refusalDetail(o, 'A certificate from an unrelated, throw-away CA'), a.ms, undefined, data);
+  return result(id, 'fail', `A certificate from an unrelated, throw-away CA got through: ${describeOutcome(o)}.`, a.ms, {
+    explanation: 'The edge lets in certificates it cannot verify: the WAF rule checks that a certificate is presented (cf.tls_client_auth.cert_presented) rather than verified, or it is missing.',
+    fix: `Block on (http.host eq "${ctx.o.hostname}" and not cf.tls_client_auth.cert_verified).`,
+    action: 'guide-waf',
+  }, data);
+}
+
+// ---------------------------------------------------------------- Leg 2
+
+const ORIGIN_CONFIG_FIX = 'Make the origin require and verify the client certificate: nginx `ssl_client_certificate <origin-pull CA>; ssl_verify_client on;`, Apache `SSLVerifyClient require` + `SSLCACertificateFile <origin-pull CA>`.';
+
+function originRequiresClientCert(ctx: Ctx, a: AttemptResult): CheckResult {
+  const id = 'origin-requires-client-cert';
+  const o = outcomeOf(a);
+  const down = unreachable(id, ctx, a, o);
+  if (down) return down;
+  const data = o.kind === 'http' ? { status: o.status } : { alert: o.error.alert };
+  if (isRefusal(o)) {
+    const note = o.kind === 'http' && /No required SSL certificate/i.test(o.title) ? ' This is what the guide expects; Cloudflare with AOP enabled gets through.' : '';
+    return result(id, 'pass', `Without a certificate the origin refused: ${describeOutcome(o)}.${note}`, a.ms, undefined, data);
+  }
+  if (o.kind === 'http' && o.status >= 500) {
+    return result(id, 'warn', `Without a certificate the origin answered ${describeOutcome(o)}: not a refusal, not the page either.`, a.ms, { explanation: 'The origin failed on its own; whether it requires a certificate is unclear.', fix: 'Look at the origin\'s error log.', action: 'origin-config' }, data);
+  }
+  const optional = a.handshake.readable && a.handshake.certificateRequested;
+  return result(id, 'fail', `Without a certificate the origin served the page: ${describeOutcome(o)}.`, a.ms, {
+    explanation: optional
+      ? 'Leg 2 is open: the origin asks for a client certificate but does not require one (ssl_verify_client optional / SSLVerifyClient optional), so anyone who finds the origin address bypasses Cloudflare.'
+      : 'Leg 2 is open: the origin does not ask for a client certificate, so anyone who finds the origin address bypasses Cloudflare.',
+    fix: ORIGIN_CONFIG_FIX,
+    action: 'origin-config',
+  }, data);
+}
+
+function originRejectsForeignCert(ctx: Ctx, a: AttemptResult): CheckResult {
+  const id = 'origin-rejects-foreign-cert';
+  const o = outcomeOf(a);
+  const down = unreachable(id, ctx, a, o);
+  if (down) return down;
+  const data = o.kind === 'http' ? { status: o.status } : { alert: o.error.alert };
+  if (isRefusal(o)) return result(id, 'pass', `A certificate from an unrelated, throw-away CA was refused: ${describeOutcome(o)}.`, a.ms, undefined, data);
+  if (o.kind === 'http' && o.status >= 500) {
+    return result(id, 'warn', `With a foreign certificate the origin answered ${describeOutcome(o)}.`, a.ms, { explanation: 'The origin failed on its own.', fix: 'Look at the origin\'s error log.', action: 'origin-config' }, data);
+  }
+  const asked = a.handshake.readable && a.handshake.certificateRequested;
+  return result(id, 'fail', `A certificate from an unrelated, throw-away CA got the page: ${describeOutcome(o)}.`, a.ms, {
+    explanation: asked
+      ? 'The origin accepts a client certificate from any CA (ssl_verify_client optional_no_ca / SSLVerifyClient optional_no_ca, or a config that never checks the result): anyone can mint one and bypass Cloudflare.'
+      : 'The origin does not ask for a client certificate at all, so any client gets the page.',
+    fix: ORIGIN_CONFIG_FIX,
+    action: 'origin-config',
+  }, data);
+}
+
+function originAcceptsPullCert(ctx: Ctx, a: AttemptResult | undefined, requestedCas: Buffer[] | undefined): CheckResult {
+  const id = 'origin-accepts-pull-cert';
+  if (!a) return result(id, 'skip', 'No origin-pull certificate configured (mtls.originPullCertificate, or --pull-cert/--pull-key).', 0);
+  const o = outcomeOf(a);
+  const down = unreachable(id, ctx, a, o);
+  if (down) return down;
+  const data = o.kind === 'http' ? { status: o.status } : { alert: o.error.alert };
+  if (isServed(o)) return result(id, 'pass', `With the origin-pull certificate the origin served the page: ${describeOutcome(o)}.`, a.ms, undefined, data);
+  if (o.kind === 'http' && o.status >= 500) {
+    return result(id, 'fail', `With the origin-pull certificate the origin answered ${describeOutcome(o)}.`, a.ms, { explanation: 'The origin accepted the connection but failed to serve the page; through Cloudflare visitors see this error too.', fix: 'Look at the origin\'s error log.', action: 'origin-config' }, data);
+  }
+  const names = ctx.o.pull ? credentialNames(ctx.o.pull) : undefined;
+  const trusts = requestedCas && requestedCas.length ? ` The origin trusts ${casText(requestedCas)}.` : '';
+  return result(id, 'fail', `The origin refused the origin-pull certificate${names ? ` (issued by "${names.issuer}")` : ''}: ${describeOutcome(o)}.${trusts}`, a.ms, {
+    explanation: 'AOP CA mismatch: the origin does not trust the CA that issued the certificate Cloudflare presents. Through Cloudflare visitors get 525 (handshake refused) or 400 (nginx "The SSL certificate error").',
+    fix: 'Put the CA that issued the origin-pull certificate in ssl_client_certificate (nginx) or SSLCACertificateFile (Apache), or upload an origin-pull certificate issued by the CA the origin trusts.',
+    action: 'origin-config',
+  }, data);
+}
+
+function originCertValid(ctx: Ctx, attempts: (AttemptResult | undefined)[]): CheckResult {
+  const id = 'origin-cert-valid';
+  const withTls = attempts.find(a => a?.tls && a.tls.chain.length);
+  const any = attempts.find(a => a && a.handshake.serverCertificates.length) ?? attempts.find(a => a);
+  const a = withTls ?? any!;
+  const o = outcomeOf(a);
+  if (!withTls && !a.handshake.serverCertificates.length) {
+    const down = unreachable(id, ctx, a, o);
+    if (down) return down;
+    const alert = o.kind === 'tls-refused' ? o.error.alert : undefined;
+    return result(id, 'fail', `No certificate could be read from the origin: ${describeOutcome(o)}.`, a.ms, alert === 'protocol_version'
+      ? { explanation: 'The origin speaks only TLS versions older than 1.2, which Cloudflare and browsers refuse.', fix: 'Enable TLS 1.2 and 1.3 on the origin (ssl_protocols / SSLProtocol).', action: 'origin-config' }
+      : { explanation: 'The origin did not complete a TLS handshake, so Cloudflare cannot connect either (525).', fix: 'Check the origin\'s TLS configuration and error log.', action: 'origin-config' });
+  }
+  const chain = withTls ? withTls.tls!.chain : a.handshake.serverCertificates;
+  const leaf = new crypto.X509Certificate(chain[0]);
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const facts: string[] = [];
+  // Chain: Node's verdict against the trusted CAs, or (handshake refused before Node could decide) our own walk.
+  let trusted: boolean;
+  let chainError: string | undefined;
+  if (withTls && (withTls.tls!.chainTrusted || !ctx.o.originCa)) {
+    // Node's verdict against the system roots.
+    trusted = withTls.tls!.chainTrusted;
+    chainError = withTls.tls!.chainError;
+  } else {
+    // The named CA (e.g. the Cloudflare Origin CA) adds to the system roots, as for Full (Strict).
+    ({ trusted, error: chainError } = verifyChain(chain, ctx.o.originCa, !withTls));
+  }
+  const issuer = leaf.issuer.split('\n').reverse().join(',');
+  if (trusted) facts.push(`chain trusted (issuer "${issuer}")`);
+  else problems.push(`the chain is not trusted (${chainError ?? 'unknown issuer'}; issuer "${issuer}")${ctx.o.originCa ? '' : ': not a public CA, and no trusted origin CA is configured'}`);
+  const nameErr = tls.checkServerIdentity(ctx.o.hostname, { subject: subjectObject(leaf), subjectaltname: leaf.subjectAltName ?? '' } as unknown as tls.PeerCertificate);
+  if (nameErr) problems.push(`the name does not match ${ctx.o.hostname} (${leaf.subjectAltName ?? 'no SAN'})`);
+  else facts.push(`name matches ${ctx.o.hostname}`);
+  const notAfter = new Date(leaf.validTo);
+  const notBefore = new Date(leaf.validFrom);
+  const daysLeft = Math.floor((notAfter.getTime() - Date.now()) / 86400_000);
+  if (notAfter.getTime() < Date.now()) problems.push(`expired on ${notAfter.toISOString().slice(0, 10)}`);
+  else if (notBefore.getTime() > Date.now()) problems.push(`not valid before ${notBefore.toISOString().slice(0, 10)}`);
+  else if (daysLeft < 14) warnings.push(`expires in ${daysLeft} days`);
+  else facts.push(`${daysLeft} days left`);
+  const key = leaf.publicKey;
+  const keyType = key.asymmetricKeyType;
+  const bits = keyType === 'rsa' ? key.asymmetricKeyDetails?.modulusLength : keyType === 'ec' ? curveBits(key.asymmetricKeyDetails?.namedCurve) : undefined;
+  if (keyType === 'rsa' && (bits ?? 0) < 2048) problems.push(`RSA key of ${bits} bits (needs 2048 or more)`);
+  else facts.push(`${keyType?.toUpperCase()}${bits ? ' ' + bits : ''} key`);
+  const protocol = withTls?.tls?.protocol ?? a.handshake.version;
+  if (protocol) facts.push(protocol);
+  const data = { issuer, subjectAltName: leaf.subjectAltName, notAfter: notAfter.toISOString(), daysLeft, protocol, keyType, keyBits: bits, chainTrusted: trusted };
+  if (problems.length) {
+    const untrustedOnly = problems.length === 1 && !trusted;
+    return result(id, 'fail', `The origin certificate fails Full (Strict): ${problems.join('; ')}.${facts.length ? ' OK: ' + facts.join(', ') + '.' : ''}`, a.ms, {
+      explanation: 'With SSL mode Full (Strict) Cloudflare refuses this origin certificate: visitors get 526 Invalid SSL certificate.',
+      fix: untrustedOnly
+        ? 'Install a certificate from a public CA or the Cloudflare Origin CA; if it is one (Cloudflare Origin CA is not in the system roots), name that CA in mtls.trustedOriginCa (--origin-ca).'
+        : `Install a certificate for ${ctx.o.hostname} from a public CA or the Cloudflare Origin CA, valid now, with an RSA 2048+ or EC key.`,
+      action: untrustedOnly ? 'settings' : 'origin-config',
+    }, data);
+  }
+  if (warnings.length) {
+    return result(id, 'warn', `The origin certificate is valid, but ${warnings.join('; ')}. ${facts.join(', ')}.`, a.ms, { explanation: 'Cloudflare will answer 526 once it expires.', fix: 'Renew the origin certificate.', action: 'origin-config' }, data);
+  }
+  return result(id, 'pass', `The origin certificate is valid for Full (Strict): ${facts.join(', ')}.`, a.ms, undefined, data);
+}
+
+function curveBits(curve?: string): number | undefined {
+  const m = /(\d{3})/.exec(curve ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+function subjectObject(cert: crypto.X509Certificate): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of cert.subject.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+let rootAnchors: crypto.X509Certificate[] | undefined;
+
+/**
+ * Chain check by hand: leaf up through the sent chain to an anchor from `extraCa` (PEM) or, with
+ * `withRoots`, the system roots. Used where Node's own verdict is missing or did not include the named CA
+ * (passing 150 roots plus a CA as `ca` to every connection would cost more than the probes themselves).
+ */
+export function verifyChain(chain: Buffer[], extraCa?: string, withRoots = true): { trusted: boolean; error?: string } {
+  const anchors = (extraCa ? pemToDers(extraCa) : []).map(d => new crypto.X509Certificate(d));
+  if (withRoots) anchors.push(...(rootAnchors ??= tls.rootCertificates.flatMap(pemToDers).map(d => new crypto.X509Certificate(d))));
+  const certs = chain.map(d => new crypto.X509Certificate(d));
+  const now = Date.now();
+  let current = certs[0];
+  for (let depth = 0; depth < 10; depth++) {
+    const anchor = anchors.find(c => current.checkIssued(c) && current.verify(c.publicKey));
+    if (anchor) {
+      const expired = [...certs.slice(0, depth + 1), anchor].find(c => new Date(c.validTo).getTime() < now);
+      return expired ? { trusted: false, error: 'CERT_HAS_EXPIRED' } : { trusted: true };
+    }
+    const next = certs.find(c => c !== current && current.checkIssued(c) && current.verify(c.publicKey));
+    if (!next) return { trusted: false, error: current.checkIssued(current) ? 'DEPTH_ZERO_SELF_SIGNED_CERT' : 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' };
+    current = next;
+  }
+  return { trusted: false, error: 'CERT_CHAIN_TOO_LONG' };
+}
+
+function expectedPullCas(o: ProbeOptions): { names: string[]; source: string } {
+  if (o.expectedPullCa) {
+    const ders = pemToDers(o.expectedPullCa);
+    if (!ders.length) throw new MtlsError('bad-pem', 'The expected origin-pull CA holds no PEM certificate.');
+    return { names: ders.map(d => certFields(d).subject), source: 'the configured origin-pull CA' };
+  }
+  const pull = o.pull ? credentialNames(o.pull) : undefined;
+  if (pull) return { names: [pull.issuer], source: 'the issuer of the origin-pull certificate' };
+  return { names: [CLOUDFLARE_ORIGIN_PULL_CA_DN], source: 'Cloudflare\'s shared origin-pull CA (global AOP)' };
+}
+
+function originRequestedCas(ctx: Ctx, a12: AttemptResult, fallback: AttemptResult): CheckResult {
+  const id = 'origin-requested-cas';
+  // TLS 1.2 shows the CertificateRequest in the clear; an origin that refuses 1.2 is read from the 1.3 probe.
+  const a = a12.handshake.readable ? a12 : fallback;
+  const hs = a.handshake;
+  const o = outcomeOf(a);
+  if (!hs.readable) {
+    const down = unreachable(id, ctx, a, o);
+    if (down) return down;
+    return result(id, 'warn', `Could not read the origin's handshake (${describeOutcome(o)}).`, a.ms);
+  }
+  const listed = hs.certificateAuthorities.map(nameToString);
+  const expected = expectedPullCas(ctx.o);
+  const data = { tlsVersion: hs.version, requestedCas: listed, expected: expected.names };
+  if (!hs.certificateRequested) {
+    return result(id, 'fail', `The origin sent no CertificateRequest (${hs.version}): it never asks for a client certificate.`, a.ms, {
+      explanation: 'The origin does not ask for Cloudflare\'s certificate, so Authenticated Origin Pulls protect nothing.',
+      fix: ORIGIN_CONFIG_FIX,
+      action: 'origin-config',
+    }, data);
+  }
+  if (!listed.length) {
+    return result(id, 'warn', `The origin asks for a client certificate (${hs.version}) but names no CA; expected ${expected.source} "${expected.names[0]}".`, a.ms, {
+      explanation: 'Without CA names in the request the origin probably does not verify the issuer (ssl_verify_client optional_no_ca, or only ssl_trusted_certificate).',
+      fix: 'Name the origin-pull CA in ssl_client_certificate (nginx) or SSLCACertificateFile (Apache).',
+      action: 'origin-config',
+    }, data);
+  }
+  const want = new Set(expected.names.map(normalizeDn));
+  const hit = listed.find(n => want.has(normalizeDn(n)));
+  if (hit) return result(id, 'pass', `The origin asks for a certificate from "${hit}" (${hs.version}), ${expected.source}.${listed.length > 1 ? ` It also names ${listed.filter(n => n !== hit).map(n => `"${n}"`).join(', ')}.` : ''}`, a.ms, undefined, data);
+  return result(id, 'fail', `The origin names ${listed.map(n => `"${n}"`).join(', ')}, not ${expected.source} "${expected.names[0]}".`, a.ms, {
+    explanation: 'AOP CA mismatch: the origin trusts a different CA than the one that issued the certificate Cloudflare presents, so Cloudflare\'s handshake fails (525) or the origin answers 400.',
+    fix: `Put the CA "${expected.names[0]}" in ssl_client_certificate (nginx) or SSLCACertificateFile (Apache), or upload an origin-pull certificate issued by the CA the origin trusts.`,
+    action: 'origin-config',
+  }, data);
+}
+
+// ---------------------------------------------------------------- runner
+
+function foreignCredential(): Credential {
+  const f = foreignClientCert();
+  return { kind: 'pem', certPem: f.certPem, keyPem: f.keyPem, source: 'throw-away foreign certificate' };
+}
+
+function wanted(o: ProbeOptions, ids: CheckId[]): boolean {
+  return !o.only || ids.some(id => o.only!.includes(id));
+}
+
+async function runLeg1(o: ProbeOptions, timeoutMs: number): Promise<LegReport> {
+  const t0 = performance.now();
+  const target: Target = parseAddress(o.edgeAddress || o.hostname);
+  const ctx: Ctx = { o, leg: 'leg1', target: formatTarget(target), timeoutMs };
+  const base = { target, hostname: o.hostname, path: o.path, ca: o.edgeCa, timeoutMs };
+  const emit = (r: CheckResult) => { o.onCheck?.('leg1', r); return r; };
+  const none = wanted(o, ['edge-requests-client-cert', 'edge-blocks-without-cert']) ? attempt(base) : undefined;
+  const client = o.client && wanted(o, ['edge-allows-with-cert']) ? attempt({ ...base, credential: o.client }) : undefined;
+  const foreign = wanted(o, ['edge-rejects-foreign-cert']) ? attempt({ ...base, credential: foreignCredential() }) : undefined;
+  const checks = await Promise.all([
+    none?.then(a => emit(edgeRequestsClientCert(ctx, a))),
+    none?.then(a => emit(edgeBlocksWithoutCert(ctx, a))),
+    o.client ? client?.then(a => emit(edgeAllowsWithCert(ctx, a)))
+      : wanted(o, ['edge-allows-with-cert']) ? Promise.resolve(emit(edgeAllowsWithCert(ctx, undefined))) : undefined,
+    foreign?.then(a => emit(edgeRejectsForeignCert(ctx, a))),
+  ]);
+  return leg('leg1', ctx, o, checks, t0);
+}
+
+async function runLeg2(o: ProbeOptions, timeoutMs: number): Promise<LegReport> {
+  const t0 = performance.now();
+  const target: Target = parseAddress(o.originAddress || o.hostname);
+  const ctx: Ctx = { o, leg: 'leg2', target: formatTarget(target), timeoutMs };
+  // Node checks the chain against the system roots; origin-cert-valid adds the named CA (Full (Strict)
+  // trusts public CAs and the Cloudflare Origin CA) with verifyChain.
+  const base = { target, hostname: o.hostname, path: o.path, timeoutMs };
+  const emit = (r: CheckResult) => { o.onCheck?.('leg2', r); return r; };
+  const none = attempt(base);
+  const foreign = wanted(o, ['origin-rejects-foreign-cert']) ? attempt({ ...base, credential: foreignCredential() }) : undefined;
+  const pull = o.pull && wanted(o, ['origin-accepts-pull-cert', 'origin-cert-valid']) ? attempt({ ...base, credential: o.pull }) : undefined;
+  const tls12 = wanted(o, ['origin-requested-cas', 'origin-accepts-pull-cert']) ? attempt({ ...base, maxVersion: 'TLSv1.2', http: false }) : undefined;
+  const checks = await Promise.all([
+    wanted(o, ['origin-requires-client-cert']) ? none.then(a => emit(originRequiresClientCert(ctx, a))) : undefined,
+    foreign?.then(a => emit(originRejectsForeignCert(ctx, a))),
+    o.pull
+      ? (pull ? Promise.all([pull, tls12, none]).then(([a, b, n]) => emit(originAcceptsPullCert(ctx, a, (b?.handshake.readable ? b : n).handshake.certificateAuthorities))) : undefined)
+      : wanted(o, ['origin-accepts-pull-cert']) ? Promise.resolve(emit(originAcceptsPullCert(ctx, undefined, undefined))) : undefined,
+    wanted(o, ['origin-cert-valid']) ? Promise.all([pull, none]).then(([p, n]) => emit(originCertValid(ctx, [p, n]))) : undefined,
+    tls12 && wanted(o, ['origin-requested-cas']) ? Promise.all([tls12, none]).then(([b, n]) => emit(originRequestedCas(ctx, b, n))) : undefined,
+  ]);
+  return leg('leg2', ctx, o, checks, t0);
+}
+
+function leg(id: LegId, ctx: Ctx, o: ProbeOptions, checks: (CheckResult | undefined)[], t0: number): LegReport {
+  const list = checks.filter((c): c is CheckResult => !!c).filter(c => !o.only || o.only.includes(c.id));
+  return {
+    leg: id, title: LEG_TITLES[id], target: ctx.target, hostname: o.hostname,
+    ok: list.every(c => c.status !== 'fail'),
+    ms: Math.round(performance.now() - t0),
+    checks: list,
+  };
+}
+
+/** Runs the probes of the selected legs, all in parallel; never throws for network failures (they are check results). */
+export async function runProbes(options: ProbeOptions): Promise<ProbeReport> {
+  if (!options.hostname) throw new MtlsError('bad-option', 'No hostname to probe.', 'Set mtls.hostname or pass --host.');
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const t0 = performance.now();
+  const legs = await Promise.all([
+    options.legs !== 'leg2' ? runLeg1(options, timeoutMs) : undefined,
+    options.legs !== 'leg1' ? runLeg2(options, timeoutMs) : undefined,
+  ]);
+  const list = legs.filter((l): l is LegReport => !!l);
+  return { ok: list.every(l => l.ok), ms: Math.round(performance.now() - t0), legs: list };
+}
