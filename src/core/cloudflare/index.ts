@@ -2,8 +2,11 @@
 // them safely. Public API: the CLI (`mtls cloudflare`) and the extension's guide use only what is
 // exported here. The `cloudflare` SDK is loaded lazily on the first call that talks to the API.
 export * from './types';
-export { STEP_META, STEP_PERMISSIONS, WAF_RULE_REF, WAF_PHASE, DEFAULT_BASE_URL } from './meta';
-export { buildWafExpression, WafExpressionOptions, normalizeFingerprint } from './expression';
-export { explainCloudflareError } from './errors';
-export { originConfigSnippet, cloudflareIpAllowlist } from './snippets';
-export { readStatus, planSteps, applySteps, fetchIpRanges } from './plan';
+export { STEP_META, STEP_PERMISSIONS, WAF_RULE_REF, WAF_PHASE, DEFAULT_BASE_URL, StepMeta } from './meta';
+export {
+  buildWafExpression, WafExpressionOptions, normalizeFingerprint, normalizeHostnames, normalizeSki, normalizeExpression, MAX_EXPRESSION_LENGTH,
+} from './expression';
+export { explainCloudflareError, isPermissionError, KNOWN_CODES } from './errors';
+export { originConfigSnippet, cloudflareIpAllowlist, AllowlistKind } from './snippets';
+export { readStatus, planSteps, applySteps, fetchIpRanges, resolveBaseURL } from './plan';
+export { CLOUDFLARE_ORIGIN_PULL_CA_PEM, CLOUDFLARE_ORIGIN_PULL_CA_SHA256 } from './originPullCa';

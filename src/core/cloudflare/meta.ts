@@ -3,7 +3,7 @@ import { CloudflarePermission, StepId } from './types';
 export const DEFAULT_BASE_URL = 'https://api.cloudflare.com/client/v4';
 /** Stable `ref` of our WAF custom rule, so a second run edits it instead of adding a duplicate. */
 export const WAF_RULE_REF = 'mtls-workbench-require-client-cert';
-export const WAF_PHASE = 'http_request_firewall_custom';
+export const WAF_PHASE = 'http_request_firewall_custom' as const;
 
 export interface StepMeta {
   leg: 0 | 1 | 2;

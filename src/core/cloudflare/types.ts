@@ -33,6 +33,8 @@ export interface PerformedCall extends PlannedCall {
   ok: boolean;
   /** HTTP status when the call failed. */
   status?: number;
+  /** True in a dry run: the call was planned, not sent. */
+  dryRun?: boolean;
 }
 
 export interface StepState {
@@ -73,6 +75,8 @@ export interface CloudflareOptions {
   /** Origin-pull client certificate (leaf) and key for aopMode 'zone' | 'hostname'. */
   pullCertPem?: string;
   pullKeyPem?: string;
+  /** The CA that issued the origin-pull certificate (zone/hostname modes), for the origin-config step. */
+  pullCaPem?: string;
   /** SHA-256 fingerprints (hex, any case, colons allowed) of revoked client certificates to block. */
   revokedFingerprints?: string[];
   /** Also block client certificates whose issuer SKI is not the workspace CA's SKI. */

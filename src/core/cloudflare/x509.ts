@@ -1,0 +1,142 @@
+// What the Cloudflare plan needs to know about a PEM certificate, with Node's crypto only (no heavy
+// X.509 library on this path): fingerprint, serial, CA flag, SKI, key type, and a key/certificate match.
+import * as crypto from 'crypto';
+import { MtlsError } from '../errors';
+
+export interface CertInfo {
+  pem: string;
+  /** SHA-256 of the DER, lowercase hex without colons (the form cf.tls_client_auth.cert_fingerprint_sha256 uses). */
+  fingerprint256: string;
+  /** Serial number as a decimal string (Cloudflare's `serial_number` form). */
+  serialDecimal: string;
+  serialHex: string;
+  isCa: boolean;
+  /** Subject Key Identifier, uppercase hex (the form cf.tls_client_auth.cert_issuer_ski uses), if present. */
+  ski?: string;
+  subjectCn?: string;
+  subject: string;
+  issuer: string;
+  keyType?: string;
+  validTo: Date;
+  x509: crypto.X509Certificate;
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** The certificates in a PEM bundle, in order. */
+export function splitPem(pem: string): string[] {
+  return (pem.match(PEM_CERT) ?? []).map(p => p + '\n');
+}
+
+export function certInfo(pem: string, what = 'certificate'): CertInfo {
+  const first = splitPem(pem)[0];
+  if (!first) throw new MtlsError('cert-invalid', `The ${what} is not a PEM certificate (no BEGIN CERTIFICATE block).`);
+  let x: crypto.X509Certificate;
+  try {
+    x = new crypto.X509Certificate(first);
+  } catch (err) {
+    throw new MtlsError('cert-invalid', `The ${what} could not be parsed: ${(err as Error).message}.`, undefined, { cause: err });
+  }
+  const cn = /(?:^|\n)CN=([^\n]+)/.exec(x.subject)?.[1];
+  return {
+    pem: first,
+    fingerprint256: x.fingerprint256.replace(/:/g, '').toLowerCase(),
+    serialHex: x.serialNumber.toUpperCase(),
+    serialDecimal: BigInt('0x' + x.serialNumber).toString(10),
+    isCa: x.ca,
+    ski: subjectKeyIdentifier(x.raw),
+    subjectCn: cn,
+    subject: x.subject.replace(/\n/g, ', '),
+    issuer: x.issuer.replace(/\n/g, ', '),
+    keyType: x.publicKey.asymmetricKeyType,
+    validTo: new Date(x.validTo),
+    x509: x,
+  };
+}
+
+/** Whether a remote certificate record (Cloudflare's list answer) is the same certificate as `local`. */
+export function sameCertificate(local: CertInfo, remote: { certificates?: string; certificate?: string; serial_number?: string; issuer?: string }): boolean {
+  const pem = remote.certificates ?? remote.certificate;
+  if (pem) {
+    const first = splitPem(pem)[0];
+    if (first) {
+      try {
+        return new crypto.X509Certificate(first).fingerprint256.replace(/:/g, '').toLowerCase() === local.fingerprint256;
+      } catch { /* fall through to the serial */ }
+    }
+  }
+  if (remote.serial_number) {
+    const s = remote.serial_number.replace(/:/g, '').trim();
+    const asDecimal = /^[0-9]+$/.test(s) ? s : undefined;
+    const matches = asDecimal === local.serialDecimal || s.toUpperCase() === local.serialHex;
+    // A serial alone is only unique per issuer: require the issuer CN to match too when both are known.
+    const cn = /CN=([^,\n]+)/.exec(local.issuer)?.[1];
+    return matches && (!remote.issuer || !cn || remote.issuer.includes(cn));
+  }
+  return false;
+}
+
+/** Whether a private key (PEM) belongs to the certificate. */
+export function keyMatchesCertificate(keyPem: string, cert: CertInfo): boolean {
+  let key: crypto.KeyObject;
+  try {
+    key = crypto.createPrivateKey(keyPem);
+  } catch (err) {
+    throw new MtlsError('key-invalid', `The private key could not be parsed: ${(err as Error).message}.`, undefined, { cause: err });
+  }
+  const a = crypto.createPublicKey(key).export({ type: 'spki', format: 'der' }) as Buffer;
+  const b = cert.x509.publicKey.export({ type: 'spki', format: 'der' }) as Buffer;
+  return a.equals(b);
+}
+
+// ---- minimal DER walk for the Subject Key Identifier extension (OID 2.5.29.14) -----------------------
+
+interface Tlv { tag: number; start: number; len: number; end: number }
+
+function readTlv(buf: Buffer, pos: number): Tlv {
+  const tag = buf[pos];
+  let len = buf[pos + 1];
+  let start = pos + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + buf[pos + 2 + i];
+    start = pos + 2 + n;
+  }
+  if (start + len > buf.length) throw new Error('DER length out of range');
+  return { tag, start, len, end: start + len };
+}
+
+function children(buf: Buffer, tlv: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  for (let p = tlv.start; p < tlv.end;) {
+    const c = readTlv(buf, p);
+    out.push(c);
+    p = c.end;
+  }
+  return out;
+}
+
+const SKI_OID = Buffer.from([0x55, 0x1d, 0x0e]);
+
+export function subjectKeyIdentifier(der: Buffer): string | undefined {
+  try {
+    const cert = readTlv(der, 0);
+    const tbs = children(der, cert)[0];
+    const extsWrapper = children(der, tbs).find(t => t.tag === 0xa3);
+    if (!extsWrapper) return undefined;
+    const exts = children(der, children(der, extsWrapper)[0]);
+    for (const ext of exts) {
+      const parts = children(der, ext);
+      const oid = parts[0];
+      if (oid.tag !== 0x06 || !der.subarray(oid.start, oid.end).equals(SKI_OID)) continue;
+      const value = parts[parts.length - 1]; // OCTET STRING wrapping OCTET STRING keyIdentifier
+      const inner = readTlv(der, value.start);
+      if (inner.tag !== 0x04) return undefined;
+      return der.subarray(inner.start, inner.end).toString('hex').toUpperCase();
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
