@@ -118,7 +118,7 @@ function stepCard(id: StepId, extra: Child[] = [], opts: { apply?: boolean } = {
     h('p', { class: 'dashboard' }, 'Dashboard: ', h('span', { class: 'path' }, s?.dashboardPath ?? f.dashboardPath)),
     ...extra,
     opts.apply === false ? null : h('div', { class: 'actions' },
-      button('Apply', `apply-${id}`, () => post({ type: 'apply', step: id }), { disabled: !canApply, title: status === 'done' ? 'Already done' : undefined }),
+      button(status === 'done' ? 'Applied' : 'Apply', `apply-${id}`, () => post({ type: 'apply', step: id }), { disabled: !canApply, secondary: status === 'done', title: status === 'done' ? 'Already in place: nothing to write' : undefined }),
       button(expanded ? 'Hide request' : 'Show request', `req-${id}`, () => toggleRequest(id), { secondary: true, expanded, controls: reqId }),
     ),
     expanded ? h('div', { class: 'request', id: reqId, role: 'region', 'aria-label': `Requests for step ${NUMBER[id]}` },
@@ -250,7 +250,8 @@ function dryRunSection() {
     h('h2', { id: 'h-dry' }, 'Dry run: the calls "Apply all missing" makes'),
     d.calls.length ? h('p', {}, `${d.calls.length} write(s) for step(s) ${d.steps.map(s => `${NUMBER[s]}`).join(', ') || '—'}. `,
       d.pending ? 'Confirm in the dialog to send them.' : 'Not sent.') : h('p', {}, 'Nothing to write: everything the API can do is done.'),
-    callList(d.calls, 'dry'));
+    callList(d.calls, 'dry'),
+    d.pending ? null : h('div', { class: 'actions' }, button('Dismiss', 'dismiss-dry', () => { state.dryRun = undefined; save(); render(); }, { secondary: true })));
 }
 
 function reportSection() {
@@ -262,7 +263,8 @@ function reportSection() {
     h('h3', {}, 'Done'), r.done.length ? h('ul', {}, r.done.map(s => h('li', {}, name(s)))) : h('p', { class: 'muted' }, 'Nothing.'),
     r.failed ? [h('h3', {}, 'Failed'), h('div', { class: 'failed-step', 'data-step': r.failed.step }, h('p', {}, h('strong', {}, name(r.failed.step))), errorBox(r.failed.error))] : null,
     h('h3', {}, 'Left to do'), r.remaining.length ? h('ul', {}, r.remaining.map(s => h('li', {}, name(s)))) : h('p', { class: 'muted' }, 'Nothing.'),
-    r.calls.length ? [h('h3', {}, 'Calls sent'), h('ul', { class: 'sent' }, r.calls.map(c => h('li', { class: c.ok ? 'ok' : 'failed' }, `${c.ok ? '✓' : '✗'} ${c.method} ${c.path}`)))] : null);
+    r.calls.length ? [h('h3', {}, 'Calls sent'), h('ul', { class: 'sent' }, r.calls.map(c => h('li', { class: c.ok ? 'ok' : 'failed' }, `${c.ok ? '✓' : '✗'} ${c.method} ${c.path}`)))] : null,
+    h('div', { class: 'actions' }, button('Dismiss', 'dismiss-report', () => { state.report = undefined; save(); render(); }, { secondary: true })));
 }
 
 // ------------------------------------------------------------------ page

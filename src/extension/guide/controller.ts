@@ -44,6 +44,9 @@ export function describeCall(c: PlannedCall): string {
 export class GuideController implements vscode.Disposable {
   private busy: string | undefined;
   private disposed = false;
+  /** Results the webview may have missed while it was hidden (retainContextWhenHidden is off). */
+  private lastReport: ApplyReport | undefined;
+  private lastTestLeg: Extract<ToWebview, { type: 'testLeg' }> | undefined;
   private readonly subs: vscode.Disposable[] = [];
 
   constructor(
@@ -78,6 +81,9 @@ export class GuideController implements vscode.Disposable {
   private async dispatch(m: ToExtension): Promise<void> {
     switch (m.type) {
       case 'ready':
+        if (this.lastReport) await this.post({ type: 'applyReport', report: this.lastReport });
+        if (this.lastTestLeg) await this.post(this.lastTestLeg);
+        return this.refresh();
       case 'refresh': return this.refresh();
       case 'manageTrust': await vscode.commands.executeCommand('workbench.trust.manage'); return;
       case 'setToken': await vscode.commands.executeCommand('mtls.setCloudflareToken'); return;
@@ -244,6 +250,7 @@ export class GuideController implements vscode.Disposable {
       this.service.log('warn', `Cloudflare apply failed at ${report.failed!.step}: ${e.code ?? ''} ${e.message}; done ${report.done.join(', ') || '-'}; calls: ${calls || 'none'}`);
       void vscode.window.showErrorMessage(`mTLS: step ${STEP_NUMBER[report.failed!.step]} failed: ${e.code !== undefined ? `Cloudflare error ${e.code}: ` : ''}${e.message}`);
     }
+    this.lastReport = report;
     await this.post({ type: 'applyReport', report });
     await this.refresh();
     return report;
@@ -420,7 +427,8 @@ export class GuideController implements vscode.Disposable {
         await this.post({ type: 'testLeg', error: 'Test Leg did not return a report (cancelled?).' });
         return undefined;
       }
-      await this.post({ type: 'testLeg', report: sanitizeTestLeg(report) });
+      this.lastTestLeg = { type: 'testLeg', report: sanitizeTestLeg(report) };
+      await this.post(this.lastTestLeg);
       return report;
     } catch (err) {
       await this.post({ type: 'testLeg', error: describeError(err) });
