@@ -238,9 +238,11 @@ function verifyExtra(v: GuideView): Child[] {
 function ipSection() {
   return h('section', { 'aria-labelledby': 'h-ips', class: 'ips' },
     h('h2', { id: 'h-ips' }, 'Cloudflare IP ranges'),
-    h('p', {}, 'Let only Cloudflare reach the origin: an allowlist from the current ranges (GET /ips), opened in a new editor.'),
+    h('p', {}, 'Let only Cloudflare reach the origin: an allowlist from the current ranges (GET /ips), opened in a new editor. ',
+      '"nginx real IP" restores visitor addresses in the logs instead (set_real_ip_from).'),
     h('div', { class: 'actions' },
-      (['nginx', 'apache', 'ufw', 'iptables'] as const).map(f => button(f === 'apache' ? 'Apache' : f, `ips-${f}`, () => post({ type: 'openAllowlist', format: f }), { secondary: true, disabled: !!busy || !state.view?.trusted }))));
+      ([['nginx', 'nginx allow'], ['apache', 'Apache Require ip'], ['ufw', 'ufw'], ['iptables', 'iptables'], ['nginx-realip', 'nginx real IP']] as const)
+        .map(([f, label]) => button(label, `ips-${f}`, () => post({ type: 'openAllowlist', format: f }), { secondary: true, disabled: !!busy || !state.view?.trusted }))));
 }
 
 function dryRunSection() {

@@ -449,13 +449,13 @@ export class GuideController implements vscode.Disposable {
       const ranges = await core.fetchIpRanges({ token, baseURL: this.service.apiBase() });
       text = core.cloudflareIpAllowlist(format, ranges);
     } catch (err) {
-      const e = core.explainCloudflareError(err);
+      const e = core.explainCloudflareError(err, undefined, undefined, await this.service.tokens.get());
       await this.post({ type: 'notice', level: 'error', text: `Could not fetch the IP ranges: ${e.message}` });
       return undefined;
     } finally {
       await this.setBusy(undefined);
     }
-    const language = format === 'nginx' ? 'nginx' : format === 'apache' ? 'apacheconf' : 'shellscript';
+    const language = format.startsWith('nginx') ? 'nginx' : format === 'apache' ? 'apacheconf' : 'shellscript';
     const doc = await vscode.workspace.openTextDocument({ content: text, language });
     await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.Beside });
     return text;

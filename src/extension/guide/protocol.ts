@@ -14,7 +14,7 @@ export const APPLICABLE_STEPS: readonly StepId[] = ['upload-ca', 'associate-host
 export const AOP_MODES: readonly AopMode[] = ['global', 'zone', 'hostname'];
 export const ORIGIN_SERVERS = ['nginx', 'apache'] as const;
 export type OriginServer = typeof ORIGIN_SERVERS[number];
-export const ALLOWLIST_FORMATS = ['nginx', 'apache', 'ufw', 'iptables'] as const;
+export const ALLOWLIST_FORMATS = ['nginx', 'nginx-realip', 'apache', 'ufw', 'iptables'] as const;
 export type AllowlistFormat = typeof ALLOWLIST_FORMATS[number];
 export const TEST_LEGS = ['leg1', 'leg2', 'both'] as const;
 export type TestLegChoice = typeof TEST_LEGS[number];
@@ -145,7 +145,7 @@ export function parseToExtension(raw: unknown): { ok: true; msg: ToExtension } |
     case 'runTestLeg':
       return oneOf(TEST_LEGS, m.legs) ? { ok: true, msg: { type: 'runTestLeg', legs: m.legs } } : bad('legs must be leg1, leg2 or both');
     case 'openAllowlist':
-      return oneOf(ALLOWLIST_FORMATS, m.format) ? { ok: true, msg: { type: 'openAllowlist', format: m.format } } : bad('format must be nginx, apache, ufw or iptables');
+      return oneOf(ALLOWLIST_FORMATS, m.format) ? { ok: true, msg: { type: 'openAllowlist', format: m.format } } : bad('format must be nginx, nginx-realip, apache, ufw or iptables');
     default:
       return bad('unknown message type');
   }

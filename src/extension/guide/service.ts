@@ -201,9 +201,12 @@ export class GuideService implements vscode.Disposable {
     const s = this.settings();
     let pullCertPem: string | undefined;
     let pullKeyPem: string | undefined;
+    let pullCaPem: string | undefined;
     if (inputs.pullCert?.keyPath) {
       pullCertPem = inputs.pullCert.info.pem;
       pullKeyPem = await fs.readFile(inputs.pullCert.keyPath, 'utf8');
+      const issuer = inputs.pullCert.issuerPath;
+      pullCaPem = issuer ? inputs.tree?.cas.find(c => c.certPath === issuer)?.info.pem : undefined;
     }
     const options: CloudflareOptions = {
       token,
@@ -214,6 +217,7 @@ export class GuideService implements vscode.Disposable {
       aopMode: s.aopMode,
       pullCertPem,
       pullKeyPem,
+      pullCaPem,
       revokedFingerprints: inputs.ca.revocations.map(r => r.sha256),
       pinIssuerSki: s.pinIssuerSki,
       minTlsVersion: s.minTlsVersion,
@@ -239,7 +243,7 @@ export class GuideService implements vscode.Disposable {
       this.log('info', `Cloudflare status of ${i.options.zoneName}: leg 1 ${status.legs[1]}, leg 2 ${status.legs[2]}`);
       return { status, inputs: i };
     } catch (err) {
-      const error = core.explainCloudflareError(err);
+      const error = core.explainCloudflareError(err, undefined, undefined, i.options.token);
       this.log('warn', `Reading the Cloudflare status failed: ${error.code ?? ''} ${error.message}`);
       this.setStatus(undefined, i);
       return { error, inputs: i };
