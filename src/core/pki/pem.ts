@@ -1,0 +1,205 @@
+// Reading PEM/DER certificates and keys, generating keys, SAN detection.
+import * as crypto from 'crypto';
+import * as net from 'net';
+import { MtlsError } from '../errors';
+import type { KeyAlgorithm, KeyPairPem, SanType, SubjectAltName } from './types';
+import { KEY_ALGORITHMS } from './types';
+
+function generateKeyPairAsync(type: 'rsa' | 'ec', options: object): Promise<{ publicKey: string; privateKey: string }> {
+  return new Promise((resolve, reject) => {
+    crypto.generateKeyPair(type as 'rsa', options as crypto.RSAKeyPairOptions<'pem', 'pem'>, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ publicKey, privateKey })));
+  });
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+const CERT_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE']);
+
+function named(source?: string): string {
+  return source ? source : 'the input';
+}
+
+export function checkKeyAlgorithm(algorithm: string): KeyAlgorithm {
+  if (!(KEY_ALGORITHMS as readonly string[]).includes(algorithm)) {
+    throw new MtlsError('bad-option', `Unknown key type "${algorithm}".`, `Use one of ${KEY_ALGORITHMS.join(', ')}.`);
+  }
+  return algorithm as KeyAlgorithm;
+}
+
+/** Generates a key pair with Node's native async crypto (never blocks the event loop). */
+export async function generateKey(algorithm: KeyAlgorithm): Promise<KeyPairPem> {
+  checkKeyAlgorithm(algorithm);
+  const encoding = { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } } as const;
+  let pair: { publicKey: string; privateKey: string };
+  if (algorithm.startsWith('rsa')) {
+    pair = await generateKeyPairAsync('rsa', { modulusLength: Number(algorithm.slice(3)), publicExponent: 0x10001, ...encoding });
+  } else {
+    pair = await generateKeyPairAsync('ec', { namedCurve: algorithm === 'ec-p384' ? 'P-384' : 'P-256', ...encoding });
+  }
+  return { algorithm, keyPem: pair.privateKey, publicKeyPem: pair.publicKey };
+}
+
+/** The key algorithm of a key (PEM), as one of ours when it is one of ours. */
+export function keyAlgorithmOf(key: crypto.KeyObject): KeyAlgorithm | undefined {
+  const d = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'rsa') {
+    const a = `rsa${d.modulusLength}`;
+    return (KEY_ALGORITHMS as readonly string[]).includes(a) ? (a as KeyAlgorithm) : undefined;
+  }
+  if (key.asymmetricKeyType === 'ec') {
+    if (d.namedCurve === 'prime256v1' || d.namedCurve === 'P-256') return 'ec-p256';
+    if (d.namedCurve === 'secp384r1' || d.namedCurve === 'P-384') return 'ec-p384';
+  }
+  return undefined;
+}
+
+function toText(data: string | Uint8Array): string | undefined {
+  if (typeof data === 'string') return data;
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  // DER starts with a SEQUENCE tag (0x30); PEM is ASCII text with a BEGIN line.
+  if (buf.length > 0 && buf[0] === 0x30) return undefined;
+  const text = buf.toString('latin1');
+  return text.includes('-----BEGIN') ? text : undefined;
+}
+
+function pemBlocks(text: string): { label: string; der: Buffer; body: string }[] {
+  const blocks: { label: string; der: Buffer; body: string }[] = [];
+  for (const m of text.matchAll(PEM_BLOCK)) {
+    const body = m[2].replace(/^[A-Za-z-]+:.*$/gm, '').replace(/\s+/g, '');
+    blocks.push({ label: m[1], der: Buffer.from(body, 'base64'), body });
+  }
+  return blocks;
+}
+
+function checkBase64(body: string, label: string, source?: string): void {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length === 0) {
+    throw new MtlsError('bad-pem', `${named(source)} is not a valid PEM file: the ${label} block is not base64.`, 'The file may be truncated or edited by hand; export it again.');
+  }
+}
+
+/** Reads every certificate from PEM (one or more blocks) or DER; returns normalized PEMs. Throws bad-pem naming `source`. */
+export function parseCertificates(data: string | Uint8Array, source?: string): string[] {
+  const text = toText(data);
+  if (text === undefined) {
+    const der = Buffer.from(data as Uint8Array);
+    if (der.length === 0) throw new MtlsError('bad-pem', `${named(source)} is empty.`);
+    try {
+      return [new crypto.X509Certificate(der).toString()];
+    } catch (err) {
+      throw new MtlsError('bad-pem', `${named(source)} is neither a PEM certificate nor a DER certificate (${(err as Error).message}).`, undefined, { cause: err });
+    }
+  }
+  const begins = (text.match(/-----BEGIN [A-Z0-9 ]+-----/g) ?? []).length;
+  const blocks = pemBlocks(text);
+  if (begins === 0) {
+    throw new MtlsError('bad-pem', `${named(source)} holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line).`);
+  }
+  if (blocks.length !== begins) {
+    throw new MtlsError('bad-pem', `${named(source)} is not a valid PEM file: a "-----BEGIN" line has no matching "-----END" line.`, 'The file may be truncated; export it again.');
+  }
+  const certs: string[] = [];
+  for (const b of blocks) {
+    if (!CERT_LABELS.has(b.label)) continue;
+    checkBase64(b.body, b.label, source);
+    try {
+      certs.push(new crypto.X509Certificate(b.der).toString());
+    } catch (err) {
+      throw new MtlsError('bad-pem', `${named(source)} holds a CERTIFICATE block that is not a valid X.509 certificate (${(err as Error).message}).`, 'The file may be truncated or edited by hand; export it again.', { cause: err });
+    }
+  }
+  if (certs.length === 0) {
+    const labels = [...new Set(blocks.map(b => b.label))].join(', ');
+    throw new MtlsError('bad-pem', `${named(source)} holds no certificate (it holds: ${labels}).`);
+  }
+  return certs;
+}
+
+/** The first certificate of PEM or DER data. */
+export function parseCertificate(data: string | Uint8Array, source?: string): string {
+  return parseCertificates(data, source)[0];
+}
+
+/** True when `data` holds a PEM private key block (used to tell key files from certificates). */
+export function hasPrivateKeyBlock(data: string | Uint8Array): boolean {
+  const text = toText(data);
+  return text !== undefined && /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(text);
+}
+
+/** Parses a private key into a KeyObject. */
+export function privateKeyObject(data: string | Uint8Array, source?: string): crypto.KeyObject {
+  const text = toText(data);
+  if (text !== undefined) {
+    if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(text)) {
+      throw new MtlsError('bad-key', `${named(source)} holds an encrypted private key.`, 'Decrypt it first, e.g. `openssl pkey -in key.pem -out plain.key`.');
+    }
+    const block = pemBlocks(text).find(b => /PRIVATE KEY$/.test(b.label));
+    if (!block) {
+      throw new MtlsError('bad-key', `${named(source)} holds no private key (no "-----BEGIN PRIVATE KEY-----" block).`);
+    }
+    checkBase64(block.body, block.label, source);
+    try {
+      return crypto.createPrivateKey({ key: `-----BEGIN ${block.label}-----\n${block.body.replace(/(.{64})/g, '$1\n')}\n-----END ${block.label}-----\n`, format: 'pem' });
+    } catch (err) {
+      throw new MtlsError('bad-key', `${named(source)} holds a private key that cannot be read (${(err as Error).message}).`, undefined, { cause: err });
+    }
+  }
+  const der = Buffer.from(data as Uint8Array);
+  for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
+    try {
+      return crypto.createPrivateKey({ key: der, format: 'der', type });
+    } catch {
+      // try the next encoding
+    }
+  }
+  throw new MtlsError('bad-key', `${named(source)} is neither a PEM nor a DER private key.`);
+}
+
+/** Reads a private key (PKCS#8, PKCS#1, SEC1; PEM or DER); returns PKCS#8 PEM. Throws bad-key. */
+export function parsePrivateKey(data: string | Uint8Array, source?: string): string {
+  return privateKeyObject(data, source).export({ type: 'pkcs8', format: 'pem' }) as string;
+}
+
+/** True when the private key belongs to the certificate. */
+export function keyMatchesCertificate(certPem: string, keyPem: string): boolean {
+  const cert = new crypto.X509Certificate(certPem);
+  try {
+    return cert.checkPrivateKey(privateKeyObject(keyPem));
+  } catch {
+    return false;
+  }
+}
+
+/** Throws key-mismatch unless the key belongs to the certificate. */
+export function assertKeyMatches(certPem: string, keyPem: string, keySource?: string, certSource?: string): void {
+  if (!keyMatchesCertificate(certPem, keyPem)) {
+    throw new MtlsError('key-mismatch', `The key ${keySource ? keySource + ' ' : ''}does not match the certificate${certSource ? ' ' + certSource : ''}.`, 'Pick the key that was generated with this certificate.');
+  }
+}
+
+const SAN_PREFIXES: Record<string, SanType> = { dns: 'dns', ip: 'ip', 'ip address': 'ip', email: 'email', uri: 'uri', url: 'uri' };
+
+/** Detects the type of a SAN value ("DNS:x", "IP:1.2.3.4", "email:a@b", "URI:spiffe://…" or bare). */
+export function parseSan(value: string): SubjectAltName {
+  const raw = value.trim();
+  const m = /^([A-Za-z ]+):(.*)$/.exec(raw);
+  let type: SanType | undefined;
+  let v = raw;
+  if (m && SAN_PREFIXES[m[1].toLowerCase()] && !m[2].startsWith('//')) {
+    type = SAN_PREFIXES[m[1].toLowerCase()];
+    v = m[2].trim();
+  }
+  if (!type) {
+    if (net.isIP(raw)) type = 'ip';
+    else if (/^[a-z][a-z0-9+.-]*:/i.test(raw)) type = 'uri';
+    else if (/^[^@\s]+@[^@\s]+$/.test(raw)) type = 'email';
+    else type = 'dns';
+  }
+  const ok =
+    type === 'ip' ? net.isIP(v) !== 0 :
+    type === 'email' ? /^[^@\s]+@[^@\s]+$/.test(v) :
+    type === 'uri' ? /^[a-z][a-z0-9+.-]*:\S+$/i.test(v) :
+    /^(\*\.)?([A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/.test(v) && v.length <= 253;
+  if (!ok) {
+    throw new MtlsError('bad-option', `"${value}" is not a valid ${type === 'dns' ? 'DNS name' : type === 'ip' ? 'IP address' : type === 'email' ? 'e-mail address' : 'URI'} for a subject alternative name.`, 'Use a DNS name, an IP address, an e-mail address or a URI (optionally prefixed DNS:, IP:, email:, URI:).');
+  }
+  return { type, value: type === 'dns' ? v.toLowerCase() : v };
+}
