@@ -321,9 +321,11 @@ export class FakeCloudflare {
       record.validationErrors.push(...check.errors);
       if (!check.operation) throw new HttpError(404, 7000, 'No route for that URI');
 
+      // GET /ips is public on the real API; everything else needs the bearer token.
       const auth = req.headers.authorization;
-      if (!auth) throw new HttpError(401, 10000, 'Authentication error');
-      if (auth !== `Bearer ${this.token}`) throw new HttpError(401, 9109, 'Invalid access token');
+      const isPublic = p === '/ips' && method === 'GET';
+      if (!isPublic && !auth) throw new HttpError(401, 10000, 'Authentication error');
+      if (!isPublic && auth !== `Bearer ${this.token}`) throw new HttpError(401, 9109, 'Invalid access token');
 
       const injected = this.failures.find(f => (!f.method || f.method.toUpperCase() === method) &&
         (typeof f.pathPattern === 'string' ? p.includes(f.pathPattern) : f.pathPattern.test(p)));
