@@ -8,91 +8,59 @@
 //   bad-name       a name unusable as a file name                      bad-option  invalid option value
 //   unsupported    a combination we cannot produce                     no-ca-key   the CA has no private key
 //   fs-unwritable / fs-unreadable (from src/core/fsutil)
-import { MtlsError } from '../errors';
-import type {
-  CaPaths, CertAndKey, CertificateInfo, CreateCaOptions, CsrInfo, ImportOptions, IssueOptions, KeyAlgorithm, KeyPairPem,
-  Pkcs12Contents, Pkcs12Options, RenewOptions, RenewResult, RevocationRecord, RevokeResult, SignCsrOptions, StoreIssueOptions,
-  StoreSignCsrOptions, StoreTree, StoredCertificate, SubjectAltName, VerifyResult,
-} from './types';
-
 export * from './types';
 
-const todo = (): never => { throw new MtlsError('not-implemented', 'Not implemented yet.'); };
+// keys, PEM/DER
+export {
+  generateKey, // (algorithm: KeyAlgorithm) => Promise<KeyPairPem>; Node's native async keygen, never blocks the event loop
+  parseCertificates, // (data: string | Uint8Array, source?: string) => string[]; every certificate of PEM or DER, normalized PEM; bad-pem names `source`
+  parseCertificate, // (data, source?) => string; the first one
+  parsePrivateKey, // (data, source?) => string; PKCS#8/PKCS#1/SEC1, PEM or DER -> PKCS#8 PEM; bad-key
+  keyMatchesCertificate, // (certPem, keyPem) => boolean
+  assertKeyMatches, // (certPem, keyPem, keySource?, certSource?) => void; key-mismatch "The key … does not match the certificate …"
+  parseSan, // (value: string) => SubjectAltName; "DNS:x", "IP:1.2.3.4", "email:a@b", "URI:…" or bare (detected)
+  hasPrivateKeyBlock, // (data) => boolean
+} from './pem';
 
-// ---- keys, PEM/DER ---------------------------------------------------------------------------
+// certificates
+export {
+  createRootCa, // (options: CreateCaOptions) => Promise<CertAndKey>; CA:TRUE critical, keyCertSign+cRLSign critical, SKI/AKI; SHA-256 (SHA-384 for P-384)
+  issueCertificate, // (ca: CertAndKey, options: IssueOptions) => Promise<CertAndKey>; RSA/EC CAs sign RSA/EC leaves
+  parseCsr, // (data, source?) => CsrInfo; checks the CSR's signature (signatureValid)
+  signCsr, // (ca: CertAndKey, csr: string | Uint8Array, options?: SignCsrOptions) => Promise<string>; bad-csr when its signature fails
+  randomSerial, // () => string; positive 128-bit hex
+} from './certs';
+export {
+  inspectCertificate, // (pem: string | Uint8Array, source?: string, now?: Date) => CertificateInfo
+  verifyCertificate, // (certPem, caPem, at?: Date) => VerifyResult; signature + issuer name + validity
+  sha256Hex, // (certPem) => string; plain lowercase hex, Cloudflare's cert_fingerprint_sha256
+} from './inspect';
 
-/** Generates a key pair with Node's native async crypto (never blocks the event loop). */
-export async function generateKey(algorithm: KeyAlgorithm): Promise<KeyPairPem> { return todo(); }
-/** Reads every certificate from PEM (one or more blocks) or DER; returns normalized PEMs. Throws bad-pem naming `source`. */
-export function parseCertificates(data: string | Uint8Array, source?: string): string[] { return todo(); }
-/** The first certificate of PEM or DER data. */
-export function parseCertificate(data: string | Uint8Array, source?: string): string { return todo(); }
-/** Reads a private key (PKCS#8, PKCS#1, SEC1; PEM or DER); returns PKCS#8 PEM. Throws bad-key. */
-export function parsePrivateKey(data: string | Uint8Array, source?: string): string { return todo(); }
-/** True when the private key belongs to the certificate. */
-export function keyMatchesCertificate(certPem: string, keyPem: string): boolean { return todo(); }
-/** Throws key-mismatch ("The key … does not match the certificate …") unless the key belongs to the certificate. */
-export function assertKeyMatches(certPem: string, keyPem: string, keySource?: string, certSource?: string): void { return todo(); }
-/** Detects the type of a SAN value ("DNS:x", "IP:1.2.3.4", "email:a@b", "URI:spiffe://…" or bare). */
-export function parseSan(value: string): SubjectAltName { return todo(); }
+// PKCS#12
+export {
+  exportPkcs12, // (options: Pkcs12Options) => Promise<Buffer>; modern: PBES2 AES-256-CBC + SHA-256 MAC; legacy: 3DES key, RC2-40 certs, SHA-1 MAC
+  readPkcs12, // (data: Uint8Array, password: string) => Pkcs12Contents; p12-password / p12-format
+} from './pkcs12';
 
-// ---- certificates -----------------------------------------------------------------------------
-
-/** A self-signed root CA: CA:TRUE critical, keyCertSign+cRLSign critical, SKI; SHA-256 (SHA-384 for P-384). */
-export async function createRootCa(options: CreateCaOptions): Promise<CertAndKey> { return todo(); }
-/** A leaf certificate for `profile` signed by `ca`, with a fresh key. RSA and EC CAs can sign RSA and EC leaves. */
-export async function issueCertificate(ca: CertAndKey, options: IssueOptions): Promise<CertAndKey> { return todo(); }
-/** Reads a PKCS#10 CSR and checks its signature. */
-export function parseCsr(data: string | Uint8Array, source?: string): CsrInfo { return todo(); }
-/** Signs an external CSR (its signature is checked first; bad-csr otherwise); returns the certificate PEM. */
-export async function signCsr(ca: CertAndKey, csr: string | Uint8Array, options?: SignCsrOptions): Promise<string> { return todo(); }
-/** Everything a person wants to know about a certificate (RSA or EC). */
-export function inspectCertificate(pem: string | Uint8Array, source?: string): CertificateInfo { return todo(); }
-/** Checks `cert` against `ca`: signature, issuer name, validity at `at` (default now). */
-export function verifyCertificate(certPem: string, caPem: string, at?: Date): VerifyResult { return todo(); }
-
-// ---- PKCS#12 ----------------------------------------------------------------------------------
-
-/** A .p12 with key, certificate and chain. modern: AES-256-CBC/PBKDF2-SHA256 + SHA-256 MAC; legacy: 3DES + SHA-1 MAC. */
-export async function exportPkcs12(options: Pkcs12Options): Promise<Buffer> { return todo(); }
-/** Opens a .p12 (any flavour). Wrong password -> p12-password; not a p12 -> p12-format. */
-export function readPkcs12(data: Uint8Array, password: string): Pkcs12Contents { return todo(); }
-
-// ---- revocation at Cloudflare -----------------------------------------------------------------
-
-/** `cf.tls_client_auth.cert_fingerprint_sha256 in {"…" "…"}` for the given plain-hex SHA-256 fingerprints. */
-export function revocationExpression(sha256s: string[]): string { return todo(); }
-
-// ---- the store (files are the truth) ----------------------------------------------------------
-
-export const DEFAULT_STORE_DIR = '.mtls';
-/** The store folder for a workspace folder and the `mtls.storePath` setting (relative to the workspace, or absolute). */
-export function resolveStorePath(workspaceDir: string, storePath?: string): string { return todo(); }
-/** Where a CA named `name` lives: `<root>/<name>/ca.pem`, `ca.key`, `certs/`, `revoked.json`, `archive/`. */
-export function caPaths(root: string, name: string): CaPaths { return todo(); }
-/** Creates the store folder (0700) and its .gitignore (`*.key`, `*.p12`, `*.pfx`) when missing. */
-export async function initStore(root: string): Promise<void> { return todo(); }
-/** Creates a root CA in `<root>/<name>/`. exists if the folder already holds a ca.pem/ca.key. */
-export async function createCa(root: string, name: string, options: CreateCaOptions): Promise<StoredCertificate> { return todo(); }
-/** Loads a CA's certificate and key from `<root>/<name>/`. not-found / no-ca-key. */
-export async function loadCa(root: string, name: string): Promise<CertAndKey & { certPath: string; keyPath: string; dir: string }> { return todo(); }
-/** Issues a certificate from CA `caName` into `<root>/<caName>/certs/<name>.pem` + `.key`. */
-export async function issueToStore(root: string, caName: string, options: StoreIssueOptions): Promise<StoredCertificate> { return todo(); }
-/** Signs a CSR with CA `caName` into `<root>/<caName>/certs/<name>.pem` (no key: it stays with the requester). */
-export async function signCsrToStore(root: string, caName: string, csr: string | Uint8Array, options?: StoreSignCsrOptions): Promise<StoredCertificate> { return todo(); }
-/** Imports a CA (into its own folder) or a certificate (under the CA that signed it); checks the key matches. */
-export async function importToStore(root: string, options: ImportOptions): Promise<StoredCertificate> { return todo(); }
-/** Scans every PEM under `root` and builds the CA tree by signature; unreadable files become problems. */
-export async function listStore(root: string): Promise<StoreTree> { return todo(); }
-/** Re-issues a certificate of the store (same subject, profile, SANs) with a new key and serial; the old pair moves to `archive/`. */
-export async function renewCertificate(root: string, certPath: string, options?: RenewOptions): Promise<RenewResult> { return todo(); }
-/** Records a revocation in the issuing CA's revoked.json and returns the Cloudflare expression for all of that CA's revocations. */
-export async function revokeCertificate(root: string, certPath: string, reason: string): Promise<RevokeResult> { return todo(); }
-/** The revocations recorded in a CA folder ([] when none). */
-export async function readRevocations(caDir: string): Promise<RevocationRecord[]> { return todo(); }
-/** The Cloudflare expression for all revocations of a CA folder, undefined when it has none. */
-export async function caRevocationExpression(caDir: string): Promise<string | undefined> { return todo(); }
-/** Removes a certificate and its key (the adapter confirms first); returns the removed paths. */
-export async function deleteCertificate(root: string, certPath: string): Promise<string[]> { return todo(); }
-/** Private keys under `root` that git tracks (relative to the repository); [] outside git or without git. */
-export async function trackedKeys(root: string): Promise<string[]> { return todo(); }
+// the store (files are the truth) and revocation at Cloudflare
+export {
+  DEFAULT_STORE_DIR, // '.mtls'
+  resolveStorePath, // (workspaceDir, storePath?) => string
+  caPaths, // (root, name) => CaPaths: <root>/<name>/{ca.pem, ca.key, certs/, revoked.json, archive/}
+  checkName, // (name, what?) => string; bad-name
+  nameFromCn, // (cn) => string; "Alice Example" -> "alice-example"
+  initStore, // (root) => Promise<void>; folder 0700 + .gitignore (*.key, *.p12, *.pfx)
+  createCa, // (root, name, options: CreateCaOptions) => Promise<StoredCertificate>; exists
+  loadCa, // (root, name) => Promise<CertAndKey & { certPath, keyPath, dir }>; not-found / no-ca-key
+  issueToStore, // (root, caName, options: StoreIssueOptions) => Promise<StoredCertificate>; <ca>/certs/<name>.pem + .key
+  signCsrToStore, // (root, caName, csr, options?: StoreSignCsrOptions) => Promise<StoredCertificate>
+  importToStore, // (root, options: ImportOptions) => Promise<StoredCertificate>
+  listStore, // (root) => Promise<StoreTree>; by signature; problems instead of throws
+  renewCertificate, // (root, certPath, options?: RenewOptions) => Promise<RenewResult>; old pair moved to <ca>/archive/
+  revokeCertificate, // (root, certPath, reason) => Promise<RevokeResult>; <ca>/revoked.json
+  readRevocations, // (caDir) => Promise<RevocationRecord[]>
+  caRevocationExpression, // (caDir) => Promise<string | undefined>
+  revocationExpression, // (sha256s: string[]) => string; cf.tls_client_auth.cert_fingerprint_sha256 in {"…" "…"}
+  deleteCertificate, // (root, certPath) => Promise<string[]>; removes the PEM and its .key
+  trackedKeys, // (root) => Promise<string[]>; absolute paths of *.key/*.p12/*.pfx tracked by git; [] outside git
+} from './store';
