@@ -1,0 +1,451 @@
+// Apache httpd: Define/${VAR}, <IfModule>/<IfDefine>, Include/IncludeOptional, inheritance
+// (server config -> <VirtualHost> -> directory sections) and the Leg 2 rules. The conditions mirror
+// httpd 2.4 mod_ssl (ssl_engine_config.c / ssl_engine_init.c), checked against `apache2 -t` and a
+// real start in test/unit/lint/agreement.test.ts.
+import * as path from 'path';
+import { ApacheDirective, Directive, Finding, ParsedFile } from '../types';
+import { blockIgnores, blockRef, finding, isIgnored, isLeg2, LintContext, readCa, ref, serverNameMatches } from '../common';
+import { analyzeCaFile, CaFileAnalysis, judgeCaFile, neededDepth } from '../ca';
+import { parseApache } from './parser';
+import { isUnder, resolvePattern } from '../paths';
+
+const VERIFY_VALUES = ['none', 'off', 'optional', 'require', 'on', 'optional_no_ca'];
+const TRANSPARENT = new Set(['ifmodule', 'ifdefine', 'ifversion', 'iffile', 'ifdirective', 'ifsection']);
+const DIR_SECTIONS = new Set(['directory', 'directorymatch', 'location', 'locationmatch', 'files', 'filesmatch', 'if', 'elseif', 'else', 'proxy', 'proxymatch', 'limit', 'limitexcept']);
+const MAX_INCLUDE_DEPTH = 32;
+const MAX_FILES = 5000;
+
+interface EvalState {
+  defines: Map<string, string>;
+  serverRoot?: string;
+  loaded: Set<string>;
+}
+
+export function loadApacheFile(ctx: LintContext, file: string): ParsedFile | undefined {
+  const cached = ctx.cache.get(file);
+  if (cached) return cached;
+  if (ctx.cache.size >= MAX_FILES) return undefined;
+  const text = ctx.fs.readFile(file);
+  if (text === undefined) return undefined;
+  const pf = parseApache(text, file, { deadline: ctx.deadline });
+  ctx.cache.set(file, pf);
+  ctx.texts.set(file, text);
+  ctx.files.push(pf);
+  ctx.findings.push(...pf.findings);
+  return pf;
+}
+
+function lname(d: Directive): string {
+  return d.name.toLowerCase();
+}
+
+/** Folders relative paths are tried against, best first (ServerRoot, or its copy in the workspace). */
+function apacheBases(ctx: LintContext, st: EvalState, includer: string): string[] {
+  const rootDir = path.dirname(ctx.rootFile);
+  const bases: string[] = [];
+  if (ctx.settings.apacheServerRoot) bases.push(ctx.settings.apacheServerRoot);
+  const sr = st.serverRoot;
+  if (sr && isUnder(ctx.rootFile, sr)) bases.push(sr);
+  if (sr) {
+    // The workspace copy of the ServerRoot: the nearest ancestor of the main file with the same name.
+    const want = path.basename(sr);
+    for (let d = rootDir; path.dirname(d) !== d; d = path.dirname(d)) {
+      if (path.basename(d) === want) { bases.push(d); break; }
+    }
+  }
+  bases.push(rootDir);
+  if (/^(conf|sites-(available|enabled)|conf\.d|conf-(available|enabled)|vhosts\.d|mods-(available|enabled)|extra|other)$/i.test(path.basename(rootDir))) bases.push(path.dirname(rootDir));
+  bases.push(path.dirname(includer));
+  if (ctx.settings.workspaceRoot) bases.push(ctx.settings.workspaceRoot);
+  if (sr) bases.push(sr);
+  return bases;
+}
+
+function substitute(value: string, st: EvalState): string {
+  if (value.indexOf('${') < 0) return value;
+  return value.replace(/\$\{([A-Za-z0-9_:.-]+)\}/g, (m, name: string) => (st.defines.has(name) ? st.defines.get(name)! : m));
+}
+
+function isSslModule(name: string): boolean {
+  return /^(mod_)?ssl(\.c|_module)?$/i.test(name);
+}
+
+function moduleKeys(name: string): string[] {
+  const n = name.toLowerCase();
+  const base = n.replace(/\.c$/, '').replace(/^mod_/, '').replace(/_module$/, '');
+  return [n, base, `mod_${base}.c`, `${base}_module`];
+}
+
+/** Walks the tree in Apache's order: Defines, ServerRoot, LoadModule, conditional sections, includes. */
+function evaluate(ctx: LintContext, ds: Directive[], st: EvalState, stack: string[], active: boolean): void {
+  for (const d0 of ds) {
+    const d = d0 as ApacheDirective;
+    if (Date.now() > ctx.deadline) { ctx.timedOut = true; return; }
+    if (active) for (const a of d.args) if (a.raw.indexOf('${') >= 0) a.value = substitute(a.value, st);
+    const n = lname(d);
+    if (d.section) {
+      let here = true;
+      if (n === 'ifmodule' && d.args[0]) {
+        const v = d.args[0].value;
+        const neg = v.startsWith('!');
+        const mod = neg ? v.slice(1) : v;
+        if (neg) here = !(isSslModule(mod) || moduleKeys(mod).some(k => st.loaded.has(k)));
+      } else if (n === 'ifdefine' && d.args[0]) {
+        const v = d.args[0].value;
+        const neg = v.startsWith('!');
+        const name = neg ? v.slice(1) : v;
+        const defined = st.defines.has(name) || (ctx.settings.apacheDefines ?? []).includes(name);
+        // Unknown -D names count as defined for positive tests (the linter checks what may run).
+        here = neg ? !defined : true;
+      } else if (n === 'macro') {
+        here = false; // a template, checked where it is used (not expanded here)
+      }
+      if (!here || !active) d.active = false;
+      else delete d.active;
+      if (d.block) evaluate(ctx, d.block, st, stack, active && here);
+      continue;
+    }
+    if (!active) continue;
+    if (n === 'define' && d.args[0]) st.defines.set(d.args[0].value, d.args[1]?.value ?? '');
+    else if (n === 'undefine' && d.args[0]) st.defines.delete(d.args[0].value);
+    else if (n === 'serverroot' && d.args[0]) st.serverRoot = d.args[0].value;
+    else if (n === 'loadmodule' && d.args[0]) {
+      for (const k of moduleKeys(d.args[0].value)) st.loaded.add(k);
+      if (d.args[1]) for (const k of moduleKeys(path.basename(d.args[1].value).replace(/\.so$/, '.c'))) st.loaded.add(k);
+    } else if ((n === 'include' || n === 'includeoptional') && d.args[0]) {
+      const pattern = d.args[0].value;
+      const files = ctx.options.resolveInclude
+        ? safe(() => ctx.options.resolveInclude!(pattern, d.file, 'apache'))
+        : resolvePattern(pattern, apacheBases(ctx, st, d.file), ctx.fs, 'recurse').files;
+      d.included = [];
+      for (const f of files) {
+        if (stack.includes(f) || stack.length > MAX_INCLUDE_DEPTH) continue;
+        const pf = loadApacheFile(ctx, f);
+        if (!pf) continue;
+        d.included.push(pf);
+        evaluate(ctx, pf.directives, st, [...stack, f], true);
+      }
+    }
+  }
+}
+
+function safe(fn: () => string[]): string[] {
+  try { return fn() ?? []; } catch { return []; }
+}
+
+/** Directives in effect at one level: includes and active conditional sections are see-through. */
+export function flatApache(ds: Directive[] | undefined, depth = 0): ApacheDirective[] {
+  const out: ApacheDirective[] = [];
+  if (!ds || depth > MAX_INCLUDE_DEPTH) return out;
+  for (const d0 of ds) {
+    const d = d0 as ApacheDirective;
+    if (d.active === false) continue;
+    const n = lname(d);
+    if (d.section && TRANSPARENT.has(n)) out.push(...flatApache(d.block, depth + 1));
+    else if ((n === 'include' || n === 'includeoptional') && d.included) for (const pf of d.included) out.push(...flatApache(pf.directives, depth + 1));
+    else out.push(d);
+  }
+  return out;
+}
+
+/** Every active directive below (through sections of any kind). */
+function deep(ds: ApacheDirective[], out: ApacheDirective[] = [], depth = 0): ApacheDirective[] {
+  for (const d of ds) {
+    out.push(d);
+    if (d.section && d.block && depth < 16) deep(flatApache(d.block), out, depth + 1);
+  }
+  return out;
+}
+
+interface Scope {
+  engine?: ApacheDirective;
+  certs: ApacheDirective[];
+  keys: ApacheDirective[];
+  verify?: ApacheDirective;
+  caFile?: ApacheDirective;
+  caPath?: ApacheDirective;
+  depth?: ApacheDirective;
+  names: string[];
+  lastTls?: ApacheDirective;
+}
+
+function collect(ds: ApacheDirective[], file?: string): Scope {
+  const s: Scope = { certs: [], keys: [], names: [] };
+  for (const d of ds) {
+    if (d.section) continue;
+    switch (lname(d)) {
+      case 'sslengine': s.engine = d; break;
+      case 'sslcertificatefile': s.certs.push(d); break;
+      case 'sslcertificatekeyfile': s.keys.push(d); break;
+      case 'sslverifyclient': s.verify = d; break;
+      case 'sslcacertificatefile': s.caFile = d; break;
+      case 'sslcacertificatepath': s.caPath = d; break;
+      case 'sslverifydepth': s.depth = d; break;
+      case 'servername': if (d.args[0]) s.names.push(d.args[0].value.replace(/^[a-z]+:\/\//i, '').replace(/:\d+$/, '')); break;
+      case 'serveralias': s.names.push(...d.args.map(a => a.value)); break;
+    }
+    if (/^ssl/i.test(d.name) && (file === undefined || d.file === file)) s.lastTls = d;
+  }
+  return s;
+}
+
+function argsText(d: Directive): string {
+  return d.args.map(a => a.value).join(' ');
+}
+
+function resolveApachePath(ctx: LintContext, st: EvalState, written: string, from: string): { resolved: string; exists: boolean; isDir: boolean } {
+  const escaped = written.replace(/([*?[])/g, '\\$1');
+  const bases = apacheBases(ctx, st, from);
+  const r = resolvePattern(escaped, bases, ctx.fs, 'drop');
+  if (r.files.length) return { resolved: r.files[0], exists: true, isDir: false };
+  // A directory (SSLCACertificatePath)?
+  const cands = path.isAbsolute(written) ? [written] : bases.filter(Boolean).map(b => path.join(b, written));
+  for (const c of cands) if (ctx.fs.isDirectory(c)) return { resolved: c, exists: true, isDir: true };
+  return { resolved: r.natural, exists: false, isDir: false };
+}
+
+/** Lints an Apache tree rooted at `root` (already parsed and registered in ctx). */
+export function lintApache(ctx: LintContext, root: ParsedFile): void {
+  const st: EvalState = { defines: new Map(), loaded: new Set() };
+  for (const name of ctx.settings.apacheDefines ?? []) st.defines.set(name, '');
+  evaluate(ctx, root.directives, st, [root.file], true);
+  const done = new Set<string>();
+  const emit = (f: Finding, ignored: Set<string>, names: string[]) => {
+    if (isIgnored(f.code, ignored)) return;
+    if (isLeg2(f.code) && names.some(n => (ctx.settings.ignoreServerNames ?? []).some(p => serverNameMatches(n, p)))) return;
+    const key = `${f.file}:${f.line}:${f.column}:${f.code}:${f.data?.caProblem ?? ''}`;
+    if (done.has(key)) return;
+    done.add(key);
+    ctx.findings.push(f);
+  };
+
+  const top = flatApache(root.directives);
+  const vhosts = top.filter(d => d.section && lname(d) === 'virtualhost');
+  const global = top.filter(d => !(d.section && lname(d) === 'virtualhost'));
+  const gs = collect(global);
+  const globalDeep = deep(global);
+
+  // Checks Apache makes while reading the files (apache2 -t fails), wherever the directive is.
+  const syntaxChecks = (ds: ApacheDirective[], ignored: Set<string>, names: string[], inDir: boolean) => {
+    for (const d of ds) {
+      const n = lname(d);
+      if (d.section && d.block) {
+        if (n === 'virtualhost') continue;
+        syntaxChecks(flatApache(d.block), ignored, names, inDir || DIR_SECTIONS.has(n));
+        continue;
+      }
+      if (n === 'sslverifyclient') {
+        const v = d.args[0]?.value.toLowerCase();
+        if (d.args.length !== 1 || !VERIFY_VALUES.includes(v)) {
+          const suggested = v === 'required' || v === 'yes' || v === 'true' || v === 'always' ? 'require' : v === 'no' || v === 'false' ? 'none' : 'require';
+          const msg = d.args.length !== 1
+            ? `SSLVerifyClient takes exactly one value (none | optional | require | optional_no_ca)${d.args.some(a => a.value.startsWith('#')) ? '; Apache has no comments after a directive, "#" starts an extra argument' : ''}: apache2 -t fails.`
+            : `"${d.args[0].value}" is not a value of SSLVerifyClient: apache2 -t fails (Invalid argument). Use require (demand a valid client certificate), optional, optional_no_ca or none.`;
+          emit(finding(d.file, d.args[0] ?? d.nameRange, 'error', 'leg2-invalid-value', msg,
+            { dialect: 'apache', directive: ref(ctx, d), validValues: [suggested, ...['require', 'optional', 'optional_no_ca', 'none'].filter(x => x !== suggested)], suggestedValue: suggested }), ignored, names);
+        }
+      } else if ((n === 'sslcacertificatefile' || n === 'sslcacertificatepath') && inDir) {
+        emit(finding(d.file, d.nameRange, 'error', 'leg2-invalid-value', `${d.name} is not allowed inside <Directory>, <Location>, <Files> or <If>: apache2 -t fails ("not allowed here"). Put it in the <VirtualHost> (or the server config).`, { dialect: 'apache', directive: ref(ctx, d) }), ignored, names);
+      } else if ((n === 'sslcacertificatefile' || n === 'sslcacertificatepath') && d.args[0] && ctx.settings.checkCaFiles !== false) {
+        // mod_ssl checks these when reading the config: "file ... does not exist or is empty".
+        const written = d.args[0].value;
+        if (written.includes('${')) continue;
+        const r = resolveApachePath(ctx, st, written, d.file);
+        const wantDir = n === 'sslcacertificatepath';
+        let problem: 'missing' | 'empty' | undefined;
+        if (!r.exists || r.isDir !== wantDir) problem = 'missing';
+        else if (!wantDir) {
+          const a = readCa(ctx, r.resolved);
+          if (a && a.empty && (ctx.fs.readFile(r.resolved) ?? '').length === 0) problem = 'empty';
+        }
+        if (problem) {
+          let sev: 'error' | 'warning' = 'error';
+          let msg = problem === 'empty'
+            ? `${d.name}: the file ${written} is empty; apache2 -t fails ("does not exist or is empty"). Put the origin-pull CA certificate (PEM) in it.`
+            : wantDir
+              ? `${d.name}: ${written} is not a folder; apache2 -t fails ("does not exist or is not a directory").`
+              : `${d.name}: ${written} does not exist; apache2 -t fails ("does not exist or is empty"). Point it at the origin-pull CA (or your own AOP CA) file.`;
+          if (problem === 'missing' && path.isAbsolute(written) && !ctx.fs.isDirectory(path.dirname(written))) {
+            sev = 'warning';
+            msg = `${d.name}: ${written} is not on this machine (its folder does not exist either), so it was not checked. Apache refuses the config if it is missing on the server.`;
+          }
+          emit(finding(d.file, d.args[0], sev, 'leg2-ca-file', msg, { dialect: 'apache', directive: ref(ctx, d), clientCa: ref(ctx, d), caPath: written, caPathResolved: r.resolved, caProblem: problem }), ignored, names);
+        }
+      }
+    }
+  };
+
+  syntaxChecks(global, new Set(), [], false);
+
+  const sites: { section?: ApacheDirective; dirs: ApacheDirective[] }[] = vhosts.map(v => ({ section: v, dirs: flatApache(v.block) }));
+  // The main server is a TLS site of its own when SSLEngine on is set outside any <VirtualHost>.
+  if (gs.engine && gs.engine.args[0]?.value.toLowerCase() === 'on') sites.unshift({ dirs: global });
+  for (const site of sites) {
+    if (Date.now() > ctx.deadline) { ctx.timedOut = true; return; }
+    const vh = site.section;
+    const own = vh ? collect(site.dirs, vh.file) : gs;
+    const ignored = vh ? blockIgnores(ctx, vh) : new Set<string>();
+    const names = own.names.length ? own.names : gs.names;
+    if (vh) syntaxChecks(site.dirs, ignored, names, false);
+    lintSite(ctx, st, vh, site.dirs, own, vh ? gs : { certs: [], keys: [], names: [] }, vh ? globalDeep : [], ignored, names, emit);
+  }
+}
+
+function lintSite(
+  ctx: LintContext,
+  st: EvalState,
+  vh: ApacheDirective | undefined,
+  dirs: ApacheDirective[],
+  own: Scope,
+  gs: Scope,
+  globalDeep: ApacheDirective[],
+  ignored: Set<string>,
+  names: string[],
+  emit: (f: Finding, ignored: Set<string>, names: string[]) => void,
+): void {
+  const engine = own.engine ?? gs.engine;
+  const tls = !!engine && engine.args[0]?.value.toLowerCase() === 'on';
+  if (!tls) return; // plain HTTP (or SSLEngine optional): nothing about Leg 2
+  const certs = own.certs.length ? own.certs : gs.certs;
+  const keys = own.keys.length ? own.keys : gs.keys;
+  const verify = own.verify ?? gs.verify;
+  const caFile = own.caFile ?? gs.caFile;
+  const caPath = own.caPath ?? gs.caPath;
+  const depthDir = own.depth ?? gs.depth;
+  const anchor: ApacheDirective = own.engine ?? vh ?? engine!;
+  const anchorRange = anchor === vh ? vh.openTag ?? vh : anchor;
+  let block: ReturnType<typeof blockRef> | undefined;
+  const addrs = vh ? vh.args.map(a => a.value) : [];
+  const blk = () => (vh ? (block ??= blockRef(ctx, vh, 'VirtualHost', names, addrs, own.lastTls)) : undefined);
+  const base = { dialect: 'apache' as const };
+
+  // tls-no-certificate (AH02572 "Failed to configure at least one certificate and key" at start)
+  if (certs.length === 0) {
+    emit(finding(anchor.file, anchorRange, 'error', 'tls-no-certificate',
+      `This TLS virtual host has no SSLCertificateFile, so Apache fails to start (AH02572: Failed to configure at least one certificate and key). Add SSLCertificateFile and SSLCertificateKeyFile with the origin certificate and key.`,
+      { ...base, block: blk(), directive: ref(ctx, anchor), suggestedDirectives: ['SSLCertificateFile /etc/ssl/origin.pem', 'SSLCertificateKeyFile /etc/ssl/origin.key'] }), ignored, names);
+  } else if (keys.length === 0 && certs[0].args[0]) {
+    // The key may be in the certificate file (httpd >= 2.4.8); complain only if we can see it is not.
+    const r = resolveApachePath(ctx, st, certs[0].args[0].value, certs[0].file);
+    const text = r.exists && !r.isDir ? ctx.fs.readFile(r.resolved) : undefined;
+    if (text !== undefined && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+      emit(finding(certs[0].file, certs[0], 'error', 'tls-no-certificate',
+        `No SSLCertificateKeyFile, and ${certs[0].args[0].value} holds no private key: Apache fails to start. Add SSLCertificateKeyFile with the certificate's key.`,
+        { ...base, block: blk(), directive: ref(ctx, certs[0]), suggestedDirectives: ['SSLCertificateKeyFile /etc/ssl/origin.key'] }), ignored, names);
+    }
+  }
+
+  const vmode = verify && verify.args.length === 1 ? verify.args[0].value.toLowerCase() : verify ? 'invalid' : 'absent';
+  if (vmode === 'invalid' || (verify && !VERIFY_VALUES.includes(vmode))) return;
+  const mode = vmode === 'on' ? 'require' : vmode === 'off' ? 'none' : vmode;
+  const hasCa = !!caFile || !!caPath;
+  const caDir = caFile ?? caPath;
+  // Per-directory SSLVerifyClient (renegotiation / post-handshake auth) inside this vhost.
+  const inner = deep(dirs).filter(d => !d.section && lname(d) === 'sslverifyclient' && !dirs.includes(d));
+  const innerRequire = inner.filter(d => ['require', 'on', 'optional'].includes(d.args[0]?.value.toLowerCase() ?? ''));
+  const verifying = mode === 'require' || mode === 'optional' || mode === 'optional_no_ca';
+
+  // leg2-no-ca
+  if ((mode === 'require' || mode === 'optional') && !hasCa) {
+    const requireMsg = `SSLVerifyClient ${verify!.args[0].value} with no SSLCACertificateFile or SSLCACertificatePath: Apache starts but logs AH01897 ("no CAs are known for verification") and then refuses every client. Add SSLCACertificateFile with the origin-pull CA (or your own AOP CA).`;
+    const optionalMsg = `SSLVerifyClient optional with no SSLCACertificateFile or SSLCACertificatePath: Apache starts without a warning, but every client that presents a certificate — Cloudflare, once Authenticated Origin Pulls is on — fails the handshake, while clients without one get in. Add SSLCACertificateFile with the origin-pull CA (or your own AOP CA).`;
+    emit(finding(verify!.file, verify!.args[0], mode === 'require' ? 'error' : 'warning', 'leg2-no-ca', mode === 'require' ? requireMsg : optionalMsg,
+      { ...base, block: blk(), directive: ref(ctx, verify!), verifyClient: ref(ctx, verify!), suggestedDirectives: ['SSLCACertificateFile /etc/ssl/cloudflare/origin-pull-ca.pem'] }), ignored, names);
+  } else if (!hasCa) {
+    for (const d of innerRequire) {
+      emit(finding(d.file, d.args[0], 'warning', 'leg2-no-ca',
+        `SSLVerifyClient ${d.args[0].value} here, but the virtual host has no SSLCACertificateFile or SSLCACertificatePath: no client certificate can be verified, so this part of the site refuses everyone. Add SSLCACertificateFile to the <VirtualHost>.`,
+        { ...base, block: blk(), directive: ref(ctx, d), verifyClient: ref(ctx, d), suggestedDirectives: ['SSLCACertificateFile /etc/ssl/cloudflare/origin-pull-ca.pem'] }), ignored, names);
+    }
+  }
+
+  // leg2-ca-file: what is in the CA file (missing/empty were checked with the syntax)
+  let analysis: CaFileAnalysis | undefined;
+  if (caDir && caDir.args[0] && ctx.settings.checkCaFiles !== false && !caDir.args[0].value.includes('${')) {
+    const written = caDir.args[0].value;
+    const r = resolveApachePath(ctx, st, written, caDir.file);
+    if (r.exists) {
+      if (r.isDir) {
+        analysis = readCaDir(ctx, r.resolved);
+      } else {
+        analysis = readCa(ctx, r.resolved);
+      }
+      if (analysis && !analysis.empty) {
+        for (const v of judgeCaFile(analysis, ctx.now, written)) {
+          let sev = v.severity;
+          if (r.isDir && sev === 'error') sev = 'warning';
+          // Apache loads the CA whenever the vhost has TLS (AH01895 at start when it holds no certificate).
+          const msg = v.problem === 'key-only' || v.problem === 'no-certificate' ? v.message.replace('the server refuses to load it', 'Apache fails to start (AH01895: Unable to configure verify locations for client authentication)') : v.message;
+          if (!verifying && (v.problem === 'origin-pull-shared' || v.problem === 'cloudflare-origin-ca' || v.problem === 'not-ca' || v.problem === 'expired' || v.problem === 'not-yet-valid')) continue;
+          emit(finding(caDir.file, caDir.args[0], sev, 'leg2-ca-file', msg,
+            { ...base, block: blk(), directive: ref(ctx, caDir), clientCa: ref(ctx, caDir), verifyClient: verify ? ref(ctx, verify) : undefined, caPath: written, caPathResolved: r.resolved, caProblem: v.problem, caSubject: v.subject, caFingerprint256: v.fingerprint256, caNotAfter: v.notAfter }), ignored, names);
+        }
+      }
+    }
+  }
+
+  // leg2-no-client-auth
+  if (mode === 'none' || mode === 'absent') {
+    if (innerRequire.length > 0) return; // required per directory: not the AOP pattern, but not open either
+    const why = mode === 'none' ? `SSLVerifyClient is ${verify!.args[0].value}` : 'there is no SSLVerifyClient';
+    const add = hasCa ? ['SSLVerifyClient require'] : ['SSLCACertificateFile /etc/ssl/cloudflare/origin-pull-ca.pem', 'SSLVerifyClient require'];
+    emit(finding(anchor.file, anchorRange, 'warning', 'leg2-no-client-auth',
+      `This TLS virtual host does not require a client certificate (${why}), so Leg 2 is open: anyone who reaches the origin directly bypasses Cloudflare. Require Cloudflare's certificate: ${add.join('; ')} — or add "# mtls-lint: ignore leg2-no-client-auth" if this site is not behind Cloudflare.`,
+      { ...base, block: blk(), directive: ref(ctx, anchor), verifyClient: verify ? ref(ctx, verify) : undefined, clientCa: caDir ? ref(ctx, caDir) : undefined, suggestedValue: 'require', suggestedDirectives: add }), ignored, names);
+    return;
+  }
+
+  // leg2-optional-unchecked
+  if (mode === 'optional' || mode === 'optional_no_ca') {
+    const all = [...deep(dirs), ...globalDeep];
+    const checked = all.some(d => {
+      const n = lname(d);
+      if (n === 'sslrequire') return true;
+      if (n === 'require' && d.args[0]?.value.toLowerCase() === 'expr' && /SSL_CLIENT_/i.test(argsText(d))) return true;
+      if (d.section && (n === 'if' || n === 'elseif') && /SSL_CLIENT_VERIFY/i.test(argsText(d))) return true;
+      if (n === 'rewritecond' && /SSL_CLIENT_VERIFY/i.test(d.args[0]?.value ?? '')) return true;
+      return false;
+    });
+    if (!checked) {
+      const fwd = all.some(d => /^(requestheader|header|setenvif|setenvifexpr)$/i.test(d.name) && /SSL_CLIENT_VERIFY/i.test(argsText(d)));
+      emit(finding(verify!.file, verify!.args[0], fwd ? 'information' : 'warning', 'leg2-optional-unchecked',
+        fwd
+          ? `SSLVerifyClient ${verify!.args[0].value} lets clients without a valid certificate through; SSL_CLIENT_VERIFY is only passed on to the backend. Make sure it rejects anything but SUCCESS, or check here: Require expr %{SSL_CLIENT_VERIFY} == 'SUCCESS' — or use SSLVerifyClient require.`
+          : `SSLVerifyClient ${verify!.args[0].value} lets clients without a valid certificate through and nothing here rejects them, so Leg 2 is open. Use SSLVerifyClient require, or add to the vhost's <Location />: Require expr %{SSL_CLIENT_VERIFY} == 'SUCCESS'`,
+        { ...base, block: blk(), directive: ref(ctx, verify!), verifyClient: ref(ctx, verify!), clientCa: caDir ? ref(ctx, caDir) : undefined, suggestedValue: 'require', suggestedDirectives: ['<Location "/">', `    Require expr %{SSL_CLIENT_VERIFY} == 'SUCCESS'`, '</Location>'] }), ignored, names);
+    }
+  }
+
+  // leg2-verify-depth (Apache default depth is 1)
+  if (verifying && hasCa && ctx.settings.checkVerifyDepth !== false) {
+    const needed = analysis && analysis.certs.length ? neededDepth(analysis) : 1;
+    const depth = depthDir ? parseInt(depthDir.args[0]?.value ?? '', 10) : 1;
+    const common = { ...base, block: blk(), verifyClient: ref(ctx, verify!), clientCa: caDir ? ref(ctx, caDir) : undefined, suggestedDepth: needed, suggestedDirectives: [`SSLVerifyDepth ${needed}`] };
+    if (!depthDir) {
+      emit(finding(verify!.file, verify!, needed > 1 ? 'warning' : 'information', 'leg2-verify-depth', needed > 1
+        ? `No SSLVerifyDepth: Apache's default of 1 is too shallow for the CA chain in ${caDir!.args[0]?.value} (it needs ${needed}), so client certificates fail verification. Add SSLVerifyDepth ${needed}`
+        : `No SSLVerifyDepth: Apache's default is 1, which is what Cloudflare's origin-pull certificate needs (it is issued directly by the CA). Add SSLVerifyDepth 1 to make that explicit.`,
+      common), ignored, names);
+    } else if (!isNaN(depth) && depth > needed) {
+      emit(finding(depthDir.file, depthDir.args[0] ?? depthDir, 'information', 'leg2-verify-depth',
+        `SSLVerifyDepth ${depth} is deeper than the CA chain needs (${needed}); longer client chains than Cloudflare's are accepted for no reason. Use SSLVerifyDepth ${needed}`,
+        { ...common, directive: ref(ctx, depthDir), verifyDepth: ref(ctx, depthDir) }), ignored, names);
+    } else if (!isNaN(depth) && depth < needed) {
+      emit(finding(depthDir.file, depthDir.args[0] ?? depthDir, 'warning', 'leg2-verify-depth',
+        `SSLVerifyDepth ${depth} is too shallow for the CA chain in ${caDir!.args[0]?.value} (it needs ${needed}); client certificates fail verification. Use SSLVerifyDepth ${needed}`,
+        { ...common, directive: ref(ctx, depthDir), verifyDepth: ref(ctx, depthDir) }), ignored, names);
+    }
+  }
+}
+
+/** The certificates of an SSLCACertificatePath folder (hash links and *.pem / *.crt), read together. */
+function readCaDir(ctx: LintContext, dir: string): CaFileAnalysis | undefined {
+  const entries = (ctx.fs.listDir(dir) ?? []).filter(e => /\.(\d+|pem|crt|cer)$/i.test(e)).sort().slice(0, 200);
+  const chunks: string[] = [];
+  for (const e of entries) {
+    const t = ctx.fs.readFile(path.join(dir, e));
+    if (t) chunks.push(t);
+  }
+  return analyzeCaFile(Buffer.from(chunks.join('\n'), 'latin1'));
+}
+
