@@ -1,0 +1,103 @@
+// The building blocks without servers: DER names and minted certificates checked against openssl, address
+// parsing, error-page titles, and the handshake reader against Node's own TLS server in 1.2 and 1.3.
+import * as assert from 'assert';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tls from 'tls';
+import { parseAddress } from '../../../src/core/probe';
+import { attempt, alertFromError } from '../../../src/core/probe/attempt';
+import { makeEphemeralPair } from '../../../src/core/probe/certgen';
+import { certFields, nameToString, normalizeDn, pemToDers } from '../../../src/core/probe/der';
+import { outcomeOf, pageTitle } from '../../../src/core/probe/explain';
+import { parseRecords } from '../../../src/core/probe/handshake';
+
+function openssl(args: string[], input?: string): string {
+  return execFileSync('openssl', args, { input, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
+}
+
+describe('probe building blocks', () => {
+  it('minted certificates are read by openssl: CA constraints, EKU, SANs, key identifiers', () => {
+    const pair = makeEphemeralPair({ caCn: 'Throw-away CA', cn: 'edge.example.test', profile: 'server', sans: ['edge.example.test', '127.0.0.1'] });
+    const leafText = openssl(['x509', '-noout', '-text'], pair.certPem);
+    assert.match(leafText, /Subject: CN ?= ?edge\.example\.test/);
+    assert.match(leafText, /TLS Web Server Authentication/);
+    assert.match(leafText, /DNS:edge\.example\.test, IP Address:127\.0\.0\.1/);
+    assert.match(leafText, /CA:FALSE/);
+    const caText = openssl(['x509', '-noout', '-text'], pair.caPem);
+    assert.match(caText, /CA:TRUE/);
+    assert.match(caText, /Certificate Sign, CRL Sign/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtls-der-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'ca.pem'), pair.caPem);
+      fs.writeFileSync(path.join(dir, 'leaf.pem'), pair.certPem);
+      assert.match(openssl(['verify', '-CAfile', path.join(dir, 'ca.pem'), path.join(dir, 'leaf.pem')]), /OK/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const f = certFields(pemToDers(pair.certPem)[0]);
+    const ca = certFields(pemToDers(pair.caPem)[0]);
+    assert.strictEqual(f.aki, ca.ski, 'the leaf\'s AKI is the CA\'s SKI');
+    assert.match(openssl(['x509', '-noout', '-ext', 'subjectKeyIdentifier'], pair.caPem).replace(/:/g, ''), new RegExp(ca.ski!));
+  });
+
+  it('names decode like openssl -nameopt RFC2253, escapes included', () => {
+    const key = openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtls-der-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'k.pem'), key);
+      const cert = openssl(['req', '-x509', '-new', '-key', path.join(dir, 'k.pem'), '-days', '1', '-subj', '/C=DE/ST=Berlin/O=Müller, GmbH/OU=Ops\\+Dev/CN=Zoë CA/emailAddress=ca@example.test']);
+      const want = openssl(['x509', '-noout', '-subject', '-nameopt', 'RFC2253,-esc_msb'], cert).trim().replace(/^subject=/, '');
+      assert.strictEqual(certFields(pemToDers(cert)[0]).subject, want);
+      assert.strictEqual(normalizeDn('CN=a, O=B'), normalizeDn('O=b,CN=A'));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('addresses: host, host:port, IPv4, IPv6 with and without brackets, URLs', () => {
+    assert.deepStrictEqual(parseAddress('mtls.example.com'), { host: 'mtls.example.com', port: 443 });
+    assert.deepStrictEqual(parseAddress('203.0.113.7:8443'), { host: '203.0.113.7', port: 8443 });
+    assert.deepStrictEqual(parseAddress('[2001:db8::1]:444'), { host: '2001:db8::1', port: 444 });
+    assert.deepStrictEqual(parseAddress('2001:db8::1'), { host: '2001:db8::1', port: 443 });
+    assert.deepStrictEqual(parseAddress('https://origin.example.com:8443/x'), { host: 'origin.example.com', port: 8443 });
+    assert.throws(() => parseAddress('host:99999'), /Bad port/);
+    assert.throws(() => parseAddress(''), /Empty address/);
+  });
+
+  it('error pages and alerts read as the guide names them', () => {
+    assert.strictEqual(pageTitle('<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>'), '400 No required SSL certificate was sent');
+    assert.strictEqual(alertFromError(Object.assign(new Error('x'), { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' })), 'certificate_required');
+    assert.strictEqual(alertFromError(Object.assign(new Error('x'), { code: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' })), 'handshake_failure');
+    assert.strictEqual(alertFromError(new Error('...:tlsv1 alert unknown ca:...')), 'unknown_ca');
+    const o = outcomeOf({ ms: 1, handshake: { readable: false, certificateRequested: false, certificateAuthorities: [], serverCertificates: [] }, error: { code: 'ECONNREFUSED', message: 'x', phase: 'tcp' } });
+    assert.strictEqual(o.kind, 'network');
+  });
+
+  it('parseRecords leaves a partial record at the end alone', () => {
+    const rec = Buffer.from([22, 3, 3, 0, 2, 1, 2, 22, 3, 3, 0, 5, 1]);
+    assert.strictEqual(parseRecords(rec).length, 1);
+  });
+
+  for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+    it(`reads the CertificateRequest and its CA names from Node's own TLS server (${version})`, async () => {
+      const server = makeEphemeralPair({ caCn: 'Server CA', cn: 'localhost', profile: 'server', sans: ['localhost'] });
+      const clientCa = makeEphemeralPair({ caCn: 'Client CA Ünicode', cn: 'client', profile: 'client' });
+      const srv = tls.createServer({ cert: server.certPem, key: server.keyPem, requestCert: true, rejectUnauthorized: false, ca: clientCa.caPem, maxVersion: version }, s => s.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n'));
+      await new Promise<void>(r => srv.listen(0, '127.0.0.1', () => r()));
+      try {
+        const port = (srv.address() as { port: number }).port;
+        const a = await attempt({ target: { host: '127.0.0.1', port }, hostname: 'localhost', timeoutMs: 3000 });
+        assert.strictEqual(a.handshake.version, version);
+        assert.strictEqual(a.handshake.readable, true);
+        assert.strictEqual(a.handshake.certificateRequested, true);
+        assert.deepStrictEqual(a.handshake.certificateAuthorities.map(nameToString), ['CN=Client CA Ünicode,O=mTLS Workbench (throw-away)']);
+        assert.strictEqual(a.handshake.serverCertificates.length, 1);
+        assert.strictEqual(certFields(a.handshake.serverCertificates[0]).subject, 'CN=localhost');
+      } finally {
+        srv.close();
+      }
+    });
+  }
+});
