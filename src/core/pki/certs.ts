@@ -6,7 +6,8 @@ import { MtlsError } from '../errors';
 import type { CertAndKey, CertProfile, CreateCaOptions, CsrInfo, IssueOptions, SignCsrOptions, SubjectAltName } from './types';
 import { CERT_PROFILES } from './types';
 import { checkKeyAlgorithm, generateKey, parseCertificate, parseSan, privateKeyObject, assertKeyMatches } from './pem';
-import { forge, subtle, x509 } from './lib';
+import { subtle, x509 } from './lib';
+import { signedParts } from './der';
 
 /** notBefore is set this far in the past, so a client whose clock is slightly behind accepts a fresh certificate. */
 export const BACKDATE_MS = 5 * 60 * 1000;
@@ -243,22 +244,16 @@ function readCsr(data: string | Uint8Array, source?: string) {
   return { csr, publicKey, signatureValid, der };
 }
 
-/** Checks the self-signature of a PKCS#10 request with OpenSSL through Node. */
+/** Checks the self-signature of a PKCS#10 request with OpenSSL through Node, on the bytes as received. */
 function verifyCsrSignature(der: Buffer, publicKey: crypto.KeyObject): boolean {
-  const f = forge();
-  const asn = f.asn1.fromDer(f.util.createBuffer(der.toString('binary')));
-  const seq = asn.value as import('node-forge').asn1.Asn1[];
-  const info = Buffer.from(f.asn1.toDer(seq[0]).getBytes(), 'binary');
-  const algOid = f.asn1.derToOid((seq[1].value as import('node-forge').asn1.Asn1[])[0].value as string);
-  const sigBits = seq[2].value as string;
-  const sig = Buffer.from(sigBits, 'binary').subarray(1); // drop the unused-bits byte
+  const { signed, algorithmOid, signature } = signedParts(der);
   const hashes: Record<string, string> = {
     '1.2.840.113549.1.1.11': 'sha256', '1.2.840.113549.1.1.12': 'sha384', '1.2.840.113549.1.1.13': 'sha512', '1.2.840.113549.1.1.5': 'sha1',
     '1.2.840.10045.4.3.2': 'sha256', '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512',
   };
-  const hash = hashes[algOid];
-  if (!hash) throw new MtlsError('bad-csr', `The CSR is signed with an unsupported algorithm (${algOid}).`);
-  return crypto.verify(hash, info, publicKey, sig);
+  const hash = hashes[algorithmOid];
+  if (!hash) throw new MtlsError('bad-csr', `The CSR is signed with an unsupported algorithm (${algorithmOid}).`);
+  return crypto.verify(hash, signed, publicKey, signature);
 }
 
 /** Reads a PKCS#10 CSR and checks its signature. */

@@ -6,6 +6,7 @@ import type { CertificateInfo, SubjectAltName, VerifyResult } from './types';
 import { parseCertificate } from './pem';
 import { curveBits, curveName, OID_CLIENT_AUTH, OID_SERVER_AUTH, sanExtension, toArrayBuffer } from './certs';
 import { x509 } from './lib';
+import { signedParts } from './der';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -49,32 +50,8 @@ export function sansOf(extensions: { type: string; rawData: ArrayBuffer }[]): Su
 }
 
 function sigAlgOid(der: Buffer): string | undefined {
-  // Certificate ::= SEQUENCE { tbs, signatureAlgorithm AlgorithmIdentifier, signature }: find the
-  // AlgorithmIdentifier after the TBS with a tiny DER walk (no library needed).
   try {
-    let i = 0;
-    const readLen = (): number => {
-      let len = der[i++];
-      if (len & 0x80) {
-        const n = len & 0x7f;
-        len = 0;
-        for (let k = 0; k < n; k++) len = (len << 8) | der[i++];
-      }
-      return len;
-    };
-    i++; readLen(); // outer SEQUENCE
-    i++; const tbsLen = readLen(); i += tbsLen; // tbsCertificate (read the length before adding: `i += readLen()` would add to the old i)
-    i++; readLen(); // AlgorithmIdentifier SEQUENCE
-    if (der[i++] !== 0x06) return undefined;
-    const len = readLen();
-    const bytes = der.subarray(i, i + len);
-    const parts = [Math.floor(bytes[0] / 40), bytes[0] % 40];
-    let v = 0;
-    for (let k = 1; k < bytes.length; k++) {
-      v = v * 128 + (bytes[k] & 0x7f);
-      if (!(bytes[k] & 0x80)) { parts.push(v); v = 0; }
-    }
-    return parts.join('.');
+    return signedParts(der).algorithmOid;
   } catch {
     return undefined;
   }
