@@ -1,0 +1,118 @@
+// Where Test Leg and the local edge get their inputs: command arguments first, then the mtls.* settings,
+// then the workspace store, then (when a person is there) a prompt. Paths are relative to the first
+// workspace folder. Nothing here loads the probes: credentials are read with core/probe's loader on demand.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { MtlsError } from '../../core/errors';
+import type { Credential } from '../../core/probe/types';
+import type { Shared } from '../context';
+
+/** Arguments of `mtls.testLeg` (the guide, tests, scripts); every field overrides its setting. */
+export interface TestLegArgs {
+  legs?: 'leg1' | 'leg2' | 'both' | '1' | '2';
+  hostname?: string;
+  edgeAddress?: string;
+  originAddress?: string;
+  clientCertificate?: string;
+  clientKey?: string;
+  /** Password of a .p12 client certificate (otherwise SecretStorage, then a password box). */
+  p12Password?: string;
+  originPullCertificate?: string;
+  originPullKey?: string;
+  trustedOriginCa?: string;
+  /** PEM file of the CA the origin should name (default: the pull certificate's issuer, else Cloudflare's). */
+  expectedPullCa?: string;
+  timeoutMs?: number;
+  /** Show a notification with the fix actions when a check fails (default: true from the palette, false with arguments). */
+  notify?: boolean;
+  /** Ask for missing values (default true). */
+  interactive?: boolean;
+}
+
+export function config(): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration('mtls', vscode.workspace.workspaceFolders?.[0]?.uri);
+}
+
+export function workspaceDir(): string | undefined {
+  const f = vscode.workspace.workspaceFolders?.[0];
+  return f && f.uri.scheme === 'file' ? f.uri.fsPath : undefined;
+}
+
+/** A setting or argument path, absolute (relative ones from the first workspace folder; ~ expanded). */
+export function resolvePath(p: string | undefined): string | undefined {
+  if (!p) return undefined;
+  const home = process.env.HOME ?? process.env.USERPROFILE ?? '';
+  const expanded = p.startsWith('~/') ? path.join(home, p.slice(2)) : p;
+  if (path.isAbsolute(expanded)) return expanded;
+  const dir = workspaceDir();
+  return dir ? path.resolve(dir, expanded) : path.resolve(expanded);
+}
+
+export function setting<T>(key: string): T | undefined {
+  const v = config().get<T>(key);
+  return v === '' || v === null ? undefined : v;
+}
+
+/** mtls.hostname, else the first of the guide's mtls.cloudflare.hostnames. */
+export function configuredHostname(): string | undefined {
+  return setting<string>('hostname') ?? setting<string[]>('cloudflare.hostnames')?.[0];
+}
+
+export async function askAndSave(key: string, prompt: string, placeHolder: string, validate?: (v: string) => string | undefined): Promise<string | undefined> {
+  const value = await vscode.window.showInputBox({ title: 'mTLS: Test Leg', prompt, placeHolder, ignoreFocusOut: true, validateInput: v => (v.trim() ? validate?.(v.trim()) : 'Required') });
+  if (!value) return undefined;
+  await config().update(key, value.trim(), vscode.ConfigurationTarget.Workspace);
+  return value.trim();
+}
+
+export function validateAddress(v: string): string | undefined {
+  return /^(\[[0-9a-fA-F:.]+\]|[^\s:/]+)(:\d{1,5})?$/.test(v) || /^[0-9a-fA-F:]+$/.test(v) ? undefined : 'ADDR or ADDR:PORT, e.g. 203.0.113.7:443';
+}
+
+const P12_SECRET = (file: string) => `mtls.p12Password:${file}`;
+
+/**
+ * Loads a certificate for the probes: PEM + key, or a .p12 whose password comes from the argument,
+ * SecretStorage, MTLS_P12_PASSWORD or a password box (kept in SecretStorage once it worked).
+ */
+export async function loadCredentialFor(shared: Shared, certFile: string | undefined, keyFile: string | undefined, password: string | undefined, what: string, interactive: boolean): Promise<Credential | undefined> {
+  const cert = resolvePath(certFile);
+  if (!cert) return undefined;
+  const { loadCredential } = await import('../../core/probe/credentials');
+  if (!/\.(p12|pfx)$/i.test(cert)) return loadCredential(cert, resolvePath(keyFile));
+  const secrets = shared.context.secrets;
+  const candidates = [password, await secrets.get(P12_SECRET(cert)), process.env.MTLS_P12_PASSWORD].filter((p): p is string => p !== undefined);
+  for (const pw of candidates) {
+    try {
+      const c = await loadCredential(cert, undefined, pw);
+      await secrets.store(P12_SECRET(cert), pw);
+      return c;
+    } catch (err) {
+      if ((err as MtlsError).code !== 'p12-password') throw err;
+    }
+  }
+  if (!interactive) throw new MtlsError('p12-password', `No working password for ${path.basename(cert)} (${what}).`, 'Pass p12Password or run Test Leg from the palette to enter it.');
+  for (;;) {
+    const pw = await vscode.window.showInputBox({ title: `mTLS: password of ${path.basename(cert)}`, prompt: `PKCS#12 password for the ${what}`, password: true, ignoreFocusOut: true });
+    if (pw === undefined) throw new MtlsError('cancelled', 'Cancelled.');
+    try {
+      const c = await loadCredential(cert, undefined, pw);
+      await secrets.store(P12_SECRET(cert), pw);
+      return c;
+    } catch (err) {
+      if ((err as MtlsError).code !== 'p12-password') throw err;
+      void vscode.window.showWarningMessage(`mTLS: wrong password for ${path.basename(cert)}.`);
+    }
+  }
+}
+
+export async function readPemFile(file: string | undefined): Promise<string | undefined> {
+  const p = resolvePath(file);
+  if (!p) return undefined;
+  try {
+    return await fs.promises.readFile(p, 'utf8');
+  } catch (err) {
+    throw new MtlsError('fs-unreadable', `Cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? err}.`, 'Check the path in the settings.');
+  }
+}
