@@ -197,7 +197,7 @@ export class FakeCloudflare {
     this.permissions = new Set(opts.permissions ?? ALL_PERMISSIONS);
     this.caLimit = opts.caLimit ?? 5;
     this.ips = opts.ips ?? DEFAULT_IPS;
-    this.validator = new OpenApiValidator(loadSpec());
+    this.validator = sharedValidator();
     const zones = opts.zones ?? [{ name: opts.zoneName ?? 'example.com' }];
     for (const z of zones) {
       this.zones.push({
@@ -647,6 +647,13 @@ function paged(items: unknown[], q: URLSearchParams): { result: unknown[]; resul
   const page = Number(q.get('page') ?? 1);
   const slice = items.slice((page - 1) * perPage, page * perPage);
   return { result: slice, result_info: { page, per_page: perPage, count: slice.length, total_count: items.length, total_pages: Math.ceil(items.length / perPage) } };
+}
+
+let validatorCache: OpenApiValidator | undefined;
+/** Compiling the schemas takes a second or two: once per process. */
+function sharedValidator(): OpenApiValidator {
+  validatorCache ??= new OpenApiValidator(loadSpec());
+  return validatorCache;
 }
 
 let specCache: unknown;
