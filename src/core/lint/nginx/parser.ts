@@ -2,16 +2,12 @@
 // (src/core/ngx_conf_file.c, ngx_conf_read_token): words end at whitespace, `;` or `{`; quotes and `#`
 // comments only count at the start of a word; `\` escapes the next character; `${` keeps `{` inside a
 // word; `*_by_lua_block { ... }` bodies are Lua and are skipped as raw text. Never throws.
-import { Comment, Finding, NginxDirective, ParsedFile, Range } from '../types';
+import { Arg, Comment, Finding, NginxDirective, ParsedFile, Range } from '../types';
 import { KNOWN_NGINX_DIRECTIVES, NGINX_FREEFORM_BLOCKS } from './directives';
 
-interface Tok extends Range {
-  kind: 'word' | ';' | '{' | '}' | 'eof';
-  start: number;
-  end: number;
-  value: string;
-  quote?: '"' | "'";
-}
+/** Punctuation and end of file; words come back as Arg objects. */
+const T_SEMI = 1, T_OPEN = 2, T_CLOSE = 3, T_EOF = 4;
+type Tok = Arg | typeof T_SEMI | typeof T_OPEN | typeof T_CLOSE | typeof T_EOF;
 
 const CH_NL = 10, CH_CR = 13, CH_SP = 32, CH_TAB = 9, CH_SEMI = 59, CH_LB = 123, CH_RB = 125;
 const CH_HASH = 35, CH_BS = 92, CH_DQ = 34, CH_SQ = 39, CH_DOLLAR = 36, CH_RP = 41;
@@ -87,18 +83,31 @@ class Lexer {
     }
   }
 
+  /** Position of the last punctuation token (or of the end of file). */
+  pLine = 1;
+  pCol = 1;
+  /** Offset of the last word's first character. */
+  wordStart = 0;
+
+  punct(): Range {
+    return { line: this.pLine, column: this.pCol, endLine: this.pLine, endColumn: this.pCol + 1 };
+  }
+
   next(): Tok {
     this.skipSpaceAndComments();
     const t = this.text;
     const start = this.pos;
     const line = this.line;
     const column = this.col(start);
-    if (this.pos >= this.len) return { kind: 'eof', start, end: start, value: '', line, column, endLine: line, endColumn: column };
+    if (this.pos >= this.len) { this.pLine = line; this.pCol = column; return T_EOF; }
     const c = t.charCodeAt(this.pos);
     if (c === CH_SEMI || c === CH_LB || c === CH_RB) {
       this.pos++;
-      return { kind: c === CH_SEMI ? ';' : c === CH_LB ? '{' : '}', start, end: start + 1, value: t[start], line, column, endLine: line, endColumn: column + 1 };
+      this.pLine = line;
+      this.pCol = column;
+      return c === CH_SEMI ? T_SEMI : c === CH_LB ? T_OPEN : T_CLOSE;
     }
+    this.wordStart = start;
     if (c === CH_DQ || c === CH_SQ) {
       this.pos++;
       let closed = false;
@@ -109,7 +118,8 @@ class Lexer {
         this.adv();
       }
       const end = this.pos;
-      const tok: Tok = { kind: 'word', start, end, value: unescape(t.slice(start + 1, closed ? end - 1 : end)), quote: c === CH_DQ ? '"' : "'", line, column, endLine: this.line, endColumn: this.col(end) };
+      const raw = t.slice(start, end);
+      const tok: Arg = { value: unescape(raw.slice(1, closed ? -1 : undefined)), raw, line, column, endLine: this.line, endColumn: this.col(end), quote: c === CH_DQ ? '"' : "'" };
       if (!closed) {
         this.error({ line, column, endLine: line, endColumn: column + 1 }, `unexpected end of file: the ${c === CH_DQ ? 'double' : 'single'} quote opened here is never closed`);
       } else if (this.pos < this.len) {
@@ -131,12 +141,12 @@ class Lexer {
         continue;
       }
       if (ch === CH_LB && variable) { this.pos++; variable = false; continue; }
-      if (isSpace(ch) || ch === CH_SEMI || ch === CH_LB) break;
+      if (ch === CH_SP || ch === CH_NL || ch === CH_SEMI || ch === CH_LB || ch === CH_TAB || isSpace(ch)) break;
       variable = ch === CH_DOLLAR;
       this.pos++;
     }
-    const end = this.pos;
-    return { kind: 'word', start, end, value: unescape(t.slice(start, end)), line, column, endLine: this.line, endColumn: this.col(end) };
+    const raw = t.slice(start, this.pos);
+    return { value: unescape(raw), raw, line, column, endLine: this.line, endColumn: this.col(this.pos) };
   }
 
   /**
@@ -144,7 +154,7 @@ class Lexer {
    * (undefined if the file ends first). Knows Lua strings, long brackets and comments, so braces inside
    * them do not count.
    */
-  skipLua(): { body: Range; close?: Tok } {
+  skipLua(): { body: Range; close?: Range } {
     const t = this.text;
     const bodyStart = { line: this.line, column: this.col(this.pos) };
     let depth = 1;
@@ -192,7 +202,7 @@ class Lexer {
         depth--;
         if (depth === 0) {
           const body: Range = { line: bodyStart.line, column: bodyStart.column, endLine: this.line, endColumn: this.col(this.pos) };
-          const close: Tok = { kind: '}', start: this.pos, end: this.pos + 1, value: '}', line: this.line, column: this.col(this.pos), endLine: this.line, endColumn: this.col(this.pos) + 1 };
+          const close: Range = { line: this.line, column: this.col(this.pos), endLine: this.line, endColumn: this.col(this.pos) + 1 };
           this.pos++;
           return { body, close };
         }
@@ -201,10 +211,6 @@ class Lexer {
     }
     return { body: { line: bodyStart.line, column: bodyStart.column, endLine: this.line, endColumn: this.col(this.pos) } };
   }
-}
-
-function rangeOf(a: Range, b: Range): Range {
-  return { line: a.line, column: a.column, endLine: b.endLine, endColumn: b.endColumn };
 }
 
 function indentBefore(text: string, start: number): string {
@@ -230,33 +236,35 @@ export function parseNginx(text: string, file: string, options: NginxParseOption
   const lx = new Lexer(text, file, comments, findings);
   const root: Frame = { children: [] };
   const stack: Frame[] = [root];
-  let stmt: Tok[] = [];
+  let stmt: Arg[] = [];
+  let stmtStart = 0;
   let count = 0;
   const deadline = options.deadline;
 
-  const makeDirective = (toks: Tok[], last: Range): NginxDirective => {
-    const nameTok = toks[0];
-    const args = toks.slice(1).map(a => ({ value: a.value, raw: text.slice(a.start, a.end), quote: a.quote, line: a.line, column: a.column, endLine: a.endLine, endColumn: a.endColumn }));
-    for (const a of args) if (!a.quote) delete a.quote;
+  const makeDirective = (toks: Arg[], last: Range): NginxDirective => {
+    const n = toks[0];
     return {
       dialect: 'nginx',
-      name: nameTok.value,
-      nameRange: { line: nameTok.line, column: nameTok.column, endLine: nameTok.endLine, endColumn: nameTok.endColumn },
-      args,
+      name: n.value,
+      nameRange: { line: n.line, column: n.column, endLine: n.endLine, endColumn: n.endColumn },
+      args: toks.slice(1),
       file,
-      indent: indentBefore(text, nameTok.start),
-      ...rangeOf(nameTok, last),
+      indent: indentBefore(text, stmtStart),
+      line: n.line,
+      column: n.column,
+      endLine: last.endLine,
+      endColumn: last.endColumn,
     };
   };
 
-  const flush = (terminator?: Tok): void => {
+  const flush = (terminator?: Range): void => {
     if (stmt.length === 0) return;
-    const last = terminator ?? stmt[stmt.length - 1];
-    const d = makeDirective(stmt, last);
-    if (terminator) d.semicolon = { line: terminator.line, column: terminator.column, endLine: terminator.endLine, endColumn: terminator.endColumn };
+    const d = makeDirective(stmt, terminator ?? stmt[stmt.length - 1]);
+    if (terminator) d.semicolon = terminator;
     stack[stack.length - 1].children.push(d);
     stmt = [];
   };
+  const words = () => stmt.map(s => s.value).join(' ').slice(0, 80);
 
   for (;;) {
     if (deadline !== undefined && (++count & 0xfff) === 0 && Date.now() > deadline) {
@@ -264,46 +272,49 @@ export function parseNginx(text: string, file: string, options: NginxParseOption
       break;
     }
     const tok = lx.next();
-    if (tok.kind === 'eof') break;
+    if (tok === T_EOF) break;
     const frame = stack[stack.length - 1];
-    if (tok.kind === 'word') {
+    if (typeof tok === 'object') {
       // A known directive name at the start of a new line while a statement is still open is almost
-      // always a missing semicolon: report it and start a new statement (nginx would misread both).
+      // always a missing semicolon: report it and start a new statement.
       if (stmt.length > 0 && !tok.quote && tok.line > stmt[stmt.length - 1].endLine && KNOWN_NGINX_DIRECTIVES.has(tok.value)
         && !(frame.owner && NGINX_FREEFORM_BLOCKS.has(frame.owner.name)) && !(stmt.length === 1 && stmt[0].value === 'if')) {
         const prev = stmt[stmt.length - 1];
         // A warning, not an error: nginx itself reads both lines as one directive and may accept it
         // (`server_name a.example` + `root /srv;` becomes server_name with three names).
         findings.push({ file, line: prev.line, column: prev.column, endLine: prev.endLine, endColumn: prev.endColumn, severity: 'warning', code: 'parse-error',
-          message: `missing ";" after "${stmt.map(s => s.value).join(' ').slice(0, 80)}"? The next line starts the directive "${tok.value}", but without a ";" nginx reads both lines as one ${stmt[0].value} directive.` });
+          message: `missing ";" after "${words()}"? The next line starts the directive "${tok.value}", but without a ";" nginx reads both lines as one ${stmt[0].value} directive.` });
         flush();
       }
+      if (stmt.length === 0) stmtStart = lx.wordStart;
       stmt.push(tok);
       continue;
     }
-    if (tok.kind === ';') {
+    const p = lx.punct();
+    if (tok === T_SEMI) {
       if (stmt.length === 0) {
-        lx.error(tok, 'unexpected ";" (no directive before it)');
+        lx.error(p, 'unexpected ";" (no directive before it)');
         continue;
       }
-      flush(tok);
+      flush(p);
       continue;
     }
-    if (tok.kind === '{') {
+    if (tok === T_OPEN) {
       if (stmt.length === 0) {
-        lx.error(tok, 'unexpected "{" (no directive before it)');
+        lx.error(p, 'unexpected "{" (no directive before it)');
         // Parse the block anyway, as an anonymous one, so its content is still checked.
-        stmt = [{ ...tok, kind: 'word', value: '' }];
+        stmt = [{ value: '', raw: '', ...p }];
+        stmtStart = lx.pos - 1;
       }
-      const d = makeDirective(stmt, tok);
-      d.openBrace = { line: tok.line, column: tok.column, endLine: tok.endLine, endColumn: tok.endColumn };
+      const d = makeDirective(stmt, p);
+      d.openBrace = p;
       stmt = [];
       frame.children.push(d);
-      if (/_by_lua_block$/.test(d.name)) {
+      if (d.name.endsWith('_by_lua_block')) {
         const { body, close } = lx.skipLua();
         d.rawBlock = body;
         if (close) {
-          d.closeBrace = { line: close.line, column: close.column, endLine: close.endLine, endColumn: close.endColumn };
+          d.closeBrace = close;
           d.endLine = close.endLine;
           d.endColumn = close.endColumn;
         } else {
@@ -318,25 +329,25 @@ export function parseNginx(text: string, file: string, options: NginxParseOption
       stack.push({ owner: d, children: block });
       continue;
     }
-    // '}'
+    // T_CLOSE
     if (stmt.length > 0) {
       const prev = stmt[stmt.length - 1];
-      lx.error(prev, `missing ";" after "${stmt.map(s => s.value).join(' ').slice(0, 80)}" (before "}")`);
+      lx.error(prev, `missing ";" after "${words()}" (before "}")`);
       flush();
     }
     if (stack.length === 1) {
-      lx.error(tok, 'unexpected "}" (no block is open here)');
+      lx.error(p, 'unexpected "}" (no block is open here)');
       continue;
     }
     const closed = stack.pop()!;
     const owner = closed.owner!;
-    owner.closeBrace = { line: tok.line, column: tok.column, endLine: tok.endLine, endColumn: tok.endColumn };
-    owner.endLine = tok.endLine;
-    owner.endColumn = tok.endColumn;
+    owner.closeBrace = p;
+    owner.endLine = p.endLine;
+    owner.endColumn = p.endColumn;
   }
   if (stmt.length > 0) {
     const prev = stmt[stmt.length - 1];
-    lx.error(prev, `unexpected end of file: missing ";" after "${stmt.map(s => s.value).join(' ').slice(0, 80)}"`);
+    lx.error(prev, `unexpected end of file: missing ";" after "${words()}"`);
     flush();
   }
   // Unclosed blocks: report each at its name and extend it to the end of the file.
