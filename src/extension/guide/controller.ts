@@ -19,8 +19,6 @@ const STEP_NUMBER: Record<StepId, number> = {
 export interface GuideUi {
   /** A modal confirmation; true to go ahead. */
   confirm(message: string, detail: string, action: string): Promise<boolean>;
-  /** Applies an edit after the user previewed it (VS Code's refactor preview). */
-  applyEditWithPreview(edit: vscode.WorkspaceEdit): Promise<boolean>;
   /** A quick pick (for the choice between the linter's quick-fixes and inserting at the cursor). */
   quickPick<T extends vscode.QuickPickItem>(items: T[], options: vscode.QuickPickOptions): Promise<T | undefined>;
 }
@@ -28,9 +26,6 @@ export interface GuideUi {
 export const defaultUi: GuideUi = {
   async confirm(message, detail, action) {
     return (await vscode.window.showWarningMessage(message, { modal: true, detail }, action)) === action;
-  },
-  async applyEditWithPreview(edit) {
-    return vscode.workspace.applyEdit(edit);
   },
   async quickPick(items, options) {
     return vscode.window.showQuickPick(items, options);
@@ -334,16 +329,22 @@ export class GuideController implements vscode.Disposable {
     return manual?.[server] || undefined;
   }
 
-  private targetEditor(): vscode.TextEditor | undefined {
-    const editors = vscode.window.visibleTextEditors.filter(e => e.document.uri.scheme === 'file' || e.document.uri.scheme === 'untitled' || e.document.uri.scheme === 'vscode-remote');
-    const isConfig = (e: vscode.TextEditor) => ['nginx', 'apacheconf'].includes(e.document.languageId) || /\.(conf|vhost)$/.test(e.document.fileName);
-    return vscode.window.activeTextEditor ?? editors.find(isConfig) ?? editors[0];
+  /** The config to change: the active or a visible editor, else an open tab that looks like an nginx/Apache config. */
+  private async targetEditor(): Promise<vscode.TextEditor | undefined> {
+    const isConfigUri = (u: vscode.Uri) => /\.(conf|vhost)$|\/(sites-available|sites-enabled|conf\.d)\//.test(u.path);
+    const isConfig = (e: vscode.TextEditor) => ['nginx', 'apacheconf'].includes(e.document.languageId) || isConfigUri(e.document.uri);
+    const visible = vscode.window.visibleTextEditors.filter(e => e.document.uri.scheme !== 'output');
+    const editor = vscode.window.activeTextEditor ?? visible.find(isConfig) ?? visible[0];
+    if (editor) return editor;
+    const tab = vscode.window.tabGroups.all.flatMap(g => g.tabs).find(t => t.input instanceof vscode.TabInputText && isConfigUri(t.input.uri));
+    if (!tab) return undefined;
+    return vscode.window.showTextDocument((tab.input as vscode.TabInputText).uri, { viewColumn: tab.group.viewColumn, preserveFocus: true });
   }
 
   /**
    * Step 5: puts the origin block into the open nginx/Apache config. When the linter offers quick-fixes
    * for leg-2 findings in that file, those are offered first (they edit the right block); otherwise the
-   * snippet goes in at the cursor. Either way the edit is previewed before it is applied.
+   * snippet goes in at the cursor. Either way the exact text is shown (modal) before it is applied.
    */
   async insertOriginConfig(server: OriginServer): Promise<boolean> {
     const snippet = await this.originSnippet(server);
@@ -351,7 +352,7 @@ export class GuideController implements vscode.Disposable {
       await this.post({ type: 'notice', level: 'warning', text: 'Read the status first: the configuration comes with it.' });
       return false;
     }
-    const editor = this.targetEditor();
+    const editor = await this.targetEditor();
     if (!editor) {
       void vscode.window.showInformationMessage(`mTLS: open your ${server === 'nginx' ? 'nginx' : 'Apache'} config in an editor (cursor where the block goes), then click "Insert into open config" again.`);
       return false;
@@ -366,19 +367,28 @@ export class GuideController implements vscode.Disposable {
       if (!pick) return false;
       chosen = pick;
     }
-    let edit: vscode.WorkspaceEdit;
+    // Preview: the exact text and where it goes, in a modal; nothing changes unless the user agrees.
+    const edit = new vscode.WorkspaceEdit();
+    let preview: string;
+    const where = vscode.workspace.asRelativePath(doc.uri);
     if (chosen.action?.edit) {
-      edit = new vscode.WorkspaceEdit();
+      const parts: string[] = [];
       for (const [uri, edits] of chosen.action.edit.entries()) {
-        for (const e of edits) edit.replace(uri, e.range, e.newText, { label: chosen.action.title, needsConfirmation: true });
+        for (const e of edits) {
+          edit.replace(uri, e.range, e.newText);
+          parts.push(`line ${e.range.start.line + 1}:\n${e.newText.trim() || '(removes text)'}`);
+        }
       }
+      preview = `${chosen.action.title}\n\n${parts.join('\n\n')}`;
     } else {
-      edit = new vscode.WorkspaceEdit();
       const pos = editor.selection.active;
       const text = (pos.character > 0 ? '\n' : '') + snippet + (snippet.endsWith('\n') ? '' : '\n');
-      edit.insert(doc.uri, pos, text, { label: `Cloudflare origin-pull block (${server})`, needsConfirmation: true });
+      edit.insert(doc.uri, pos, text);
+      preview = `At line ${pos.line + 1}:\n\n${snippet}`;
     }
-    const ok = await this.ui.applyEditWithPreview(edit);
+    if (!(await this.ui.confirm(`Change ${where}?`, preview, 'Insert'))) return false;
+    const ok = await vscode.workspace.applyEdit(edit);
+    if (ok) await vscode.window.showTextDocument(doc, { viewColumn: editor.viewColumn, preserveFocus: false });
     if (ok) this.service.log('info', `Setup guide: inserted the ${server} origin block into ${doc.uri.fsPath}`);
     return ok;
   }
