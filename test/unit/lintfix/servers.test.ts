@@ -10,6 +10,7 @@ import type { RuleCode } from '../../../src/core/lint/types';
 import { makeTestPki, TestPki } from '../../support/openssl';
 import { apacheConfigTest, curl, nginxConfigTest, startApache, startNginx, RunningServer, ConfigTestResult } from '../../support/servers';
 import { findingAt } from './helpers';
+import { lintText } from '../../../src/core/lint';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 
@@ -26,6 +27,8 @@ interface Case {
   brokenFailsConfigTest?: boolean;
   /** The fixed config still lets certificate-less clients in (the ignore marker). */
   open?: boolean;
+  /** The linter cannot see this mistake (a valid CA, just not the right one): the finding is made up here. */
+  synthetic?: boolean;
 }
 
 const NGX_TLS = 'listen 127.0.0.1:__PORT__ ssl;\n    server_name localhost;\n    ssl_certificate CERT;\n    ssl_certificate_key KEY;\n    root __DIR__/htdocs;';
@@ -51,7 +54,7 @@ const CASES: Case[] = [
     text: `server {\n  listen 127.0.0.1:__PORT__ ssl;\n  ssl_certificate CERT;\n  ssl_certificate_key KEY;\n  ssl_client_certificate CA;\n  ssl_verify_client optional;\n  root __DIR__/htdocs;\n}\n` },
   { name: 'nginx: optional_no_ca at http level, unchecked -> check in the server', dialect: 'nginx', code: 'leg2-optional-unchecked', at: 'server', fix: 'add-verify-check',
     text: `ssl_client_certificate CA;\nssl_verify_client optional_no_ca;\nserver {\n    ${NGX_TLS}\n}\n` },
-  { name: 'nginx: wrong CA file (another CA) -> the configured CA', dialect: 'nginx', code: 'leg2-ca-file', at: 'OTHERCA', fix: 'replace-ca',
+  { name: 'nginx: wrong CA file (another CA) -> the configured CA', dialect: 'nginx', code: 'leg2-ca-file', at: 'OTHERCA', fix: 'replace-ca', synthetic: true,
     text: `server {\n    ${NGX_TLS}\n    ssl_client_certificate OTHERCA;\n    ssl_verify_client on;\n}\n` },
   { name: 'nginx: verify depth 9 -> 1', dialect: 'nginx', code: 'leg2-verify-depth', at: 'ssl_verify_depth', fix: 'set-verify-depth',
     text: `server {\n    ${NGX_TLS}\n    ssl_client_certificate CA;\n    ssl_verify_client on;\n    ssl_verify_depth 9;\n}\n` },
@@ -116,7 +119,12 @@ describe('lint quick-fixes against real nginx and Apache', function () {
   for (const c of CASES) {
     it(c.name, async () => {
       const broken = materialize(c.text, pki);
-      const finding = findingAt(c.code, broken, c.at === 'OTHERCA' ? pki.otherCaCert : c.at, undefined, 0, c.dialect === 'nginx' ? '/etc/nginx/sites-enabled/site' : '/etc/apache2/sites-enabled/site.conf');
+      const file = path.join(pki.dir, c.dialect === 'nginx' ? 'nginx-site.conf' : 'apache-site.conf');
+      const lintOpts = { file, dialect: c.dialect, settings: { workspaceRoot: pki.dir } };
+      // The linter's own finding (with its data) where it reports one; a wrong-but-valid CA is not detectable.
+      const reported = lintText(broken, lintOpts).find(f => f.code === c.code);
+      if (!c.synthetic) assert.ok(reported, `the linter does not report ${c.code}: ${JSON.stringify(lintText(broken, lintOpts).map(f => f.code))}`);
+      const finding = reported ?? findingAt(c.code, broken, c.at === 'OTHERCA' ? pki.otherCaCert : c.at, undefined, 0, file);
       const before = await configTest(c.dialect, broken);
       if (c.brokenFailsConfigTest) assert.strictEqual(before.ok, false, `the broken config passed the config test:\n${broken}`);
       const fixes = computeFixes(broken, finding, { cas: [ca], dialect: c.dialect });
@@ -126,6 +134,9 @@ describe('lint quick-fixes against real nginx and Apache', function () {
       assert.notStrictEqual(fixed, broken);
       const after = await configTest(c.dialect, fixed);
       assert.ok(after.ok, `config test refused the fixed config:\n${fixed}\n${after.output}`);
+      // and the linter agrees: the finding is gone (an ignore marker silences it)
+      const left = lintText(fixed, lintOpts).filter(f => f.code === c.code);
+      assert.deepStrictEqual(left.map(f => `${f.line}:${f.column} ${f.message}`), [], `still reported after the fix:\n${fixed}`);
       if (c.open) return;
       const server = await start(c.dialect, fixed);
       try {
