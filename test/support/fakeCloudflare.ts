@@ -74,6 +74,8 @@ export interface FakeCloudflareOptions {
   accountName?: string;
   /** Permissions the token has (default ALL_PERMISSIONS). Write implies Read. */
   permissions?: FakePermission[];
+  /** Endpoints the token may not call at all (403, code 10000), on top of the permission groups. */
+  deny?: { method?: string; pathPattern: string | RegExp }[];
   /** Existing CAs in the account's mTLS store. */
   mtlsCertificates?: { pem: string; name?: string; id?: string; ca?: boolean }[];
   /** Most CAs the account may hold (default 5, error 1489 past that). */
@@ -181,6 +183,7 @@ export class FakeCloudflare {
   readonly zones: ZoneState[] = [];
   readonly mtlsCertificates: MtlsCert[] = [];
   permissions: Set<FakePermission>;
+  deny: { method?: string; pathPattern: string | RegExp }[];
   caLimit: number;
   ips: { ipv4_cidrs: string[]; ipv6_cidrs: string[] };
   private failures: InjectedFailure[] = [];
@@ -195,6 +198,7 @@ export class FakeCloudflare {
     this.accountId = opts.accountId ?? hex32();
     this.accountName = opts.accountName ?? 'Example Account';
     this.permissions = new Set(opts.permissions ?? ALL_PERMISSIONS);
+    this.deny = [...(opts.deny ?? [])];
     this.caLimit = opts.caLimit ?? 5;
     this.ips = opts.ips ?? DEFAULT_IPS;
     this.validator = sharedValidator();
@@ -327,8 +331,7 @@ export class FakeCloudflare {
       if (!isPublic && !auth) throw new HttpError(401, 10000, 'Authentication error');
       if (!isPublic && auth !== `Bearer ${this.token}`) throw new HttpError(401, 9109, 'Invalid access token');
 
-      const injected = this.failures.find(f => (!f.method || f.method.toUpperCase() === method) &&
-        (typeof f.pathPattern === 'string' ? p.includes(f.pathPattern) : f.pathPattern.test(p)));
+      const injected = this.failures.find(f => (!f.method || f.method.toUpperCase() === method) && matches(f.pathPattern, p));
       if (injected) {
         injected.times = (injected.times ?? 1) - 1;
         if (injected.times <= 0) this.failures.splice(this.failures.indexOf(injected), 1);
@@ -337,6 +340,9 @@ export class FakeCloudflare {
 
       const needed = permissionFor(method, p);
       if (needed && !hasPermission(this.permissions, needed)) throw new HttpError(403, 10000, 'Authentication error');
+      if (this.deny.some(d => (!d.method || d.method.toUpperCase() === method) && matches(d.pathPattern, p))) {
+        throw new HttpError(403, 10000, 'Authentication error');
+      }
 
       if (check.errors.length) throw new HttpError(400, 1001, `Invalid request: ${check.errors.join('; ')}`);
 
@@ -635,6 +641,10 @@ export class FakeCloudflare {
       owner: { id: null, type: 'user', email: null }, permissions: ['#zone:read', '#ssl:edit', '#waf:edit', '#zone_settings:edit'],
     };
   }
+}
+
+function matches(pattern: string | RegExp, p: string): boolean {
+  return typeof pattern === 'string' ? p.includes(pattern) : pattern.test(p);
 }
 
 function bump(rs: Ruleset): void {

@@ -20,7 +20,6 @@ const CA_LIMIT = 5;
 const WAF_RULE_DESCRIPTION = 'mTLS Workbench: require a valid client certificate';
 const PLACEHOLDER_CA_ID = '<id of the uploaded CA>';
 const PLACEHOLDER_PULL_ID = '<id of the uploaded origin-pull certificate>';
-const PLACEHOLDER_RULESET_ID = '<id of the entrypoint ruleset>';
 
 /** The API base URL: the option, else env CLOUDFLARE_BASE_URL, else Cloudflare's. */
 export function resolveBaseURL(baseURL?: string): string {
@@ -550,7 +549,10 @@ function evalOriginConfig(ctx: Ctx): StepEval {
         nginx: originConfigSnippet('nginx', { caPath, hostname }),
         apache: originConfigSnippet('apache', { caPath, hostname }),
       },
-      details: [`CA file on the origin: ${caPath}`, 'Then reload the server. The linter checks the result.'],
+      details: [
+        `CA file on the origin: ${caPath}`,
+        `Add the ${ctx.opts.originServer === 'apache' ? 'Apache' : 'nginx'} block to the server for ${ctx.hostnames.join(', ')}, then reload it.`,
+      ],
     }),
     actions: [],
   };

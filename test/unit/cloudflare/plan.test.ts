@@ -295,6 +295,25 @@ describe('cloudflare: plan and apply against the fake API', function () {
     assert.strictEqual(cf.mtlsCertificates.length, 1);
   });
 
+  it('a denied endpoint (the per-hostname status read) marks only its step', async () => {
+    await start({ deny: [{ method: 'GET', pathPattern: /\/origin_tls_client_auth\/hostnames\/[^/]+$/ }] });
+    const s = await readStatus(opts('hostname'));
+    const by = Object.fromEntries(s.steps.map(x => [x.id, x]));
+    assert.strictEqual(by['aop-mode'].status, 'error');
+    assert.deepStrictEqual(by['aop-mode'].missingPermissions, ['SSL and Certificates Write']);
+    assert.strictEqual(by['ssl-mode'].status, 'todo');
+    assert.deepStrictEqual(s.legs, { 1: 'todo', 2: 'error' });
+  });
+
+  it('associating before the CA is uploaded fails clearly instead of sending a placeholder id', async () => {
+    await start();
+    const r = await applySteps(opts(), { steps: ['associate-hostnames'] });
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.failed?.step, 'associate-hostnames');
+    assert.match(r.failed!.error.meaning, /upload-ca/);
+    assert.deepStrictEqual(cf.writes(), []);
+  });
+
   it('an unknown zone is an error at connect naming Zone Read', async () => {
     await start({ zoneName: 'other.example' });
     const s = await readStatus(opts());
