@@ -23,7 +23,10 @@ export interface LintContext {
 
 export function finding(file: string, r: Range, severity: Severity, code: RuleCode, message: string, data?: FindingData): Finding {
   const f: Finding = { file, line: r.line, column: r.column, endLine: r.endLine, endColumn: r.endColumn, severity, code, message };
-  if (data) f.data = data;
+  if (data) {
+    for (const k of Object.keys(data) as (keyof FindingData)[]) if (data[k] === undefined) delete data[k];
+    f.data = data;
+  }
   return f;
 }
 

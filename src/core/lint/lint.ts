@@ -68,8 +68,12 @@ export function lintTextDetailed(text: string, options: LintOptions): LintResult
   return { dialect, findings: dedupe(findings), root, files: ctx.files };
 }
 
+const SEVERITY_RANK = { error: 0, warning: 1, information: 2 };
+
+/** By file, position, then errors before warnings before information. */
 function compareFindings(a: Finding, b: Finding): number {
-  return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column
+    || SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
 }
 
 function dedupe(fs: Finding[]): Finding[] {

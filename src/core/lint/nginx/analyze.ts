@@ -232,6 +232,7 @@ function lintServer(
       { dialect: 'nginx', block: blk(), directive: ref(ctx, c), suggestedDirectives: ['ssl_certificate_key /etc/ssl/origin.key;'] }), ignored, names);
   }
   if (!sslEnabled) return; // plain HTTP: nginx does not look at the client-verification settings
+  if (reject && certs.length === 0) return; // every handshake is rejected: nothing is served here
 
   const mode = verify && verify.args.length === 1 && VERIFY_VALUES.includes(verify.args[0].value) ? verify.args[0].value : verify ? 'invalid' : 'absent';
   if (mode === 'invalid') return; // reported above; the rest depends on a valid value
