@@ -12,11 +12,11 @@ export function activate(context: vscode.ExtensionContext) {
   const shared = createShared(context, log);
   const explorer = registerExplorer(shared);
   registerLint(shared);
-  registerTestLeg(shared);
+  const testLeg = registerTestLeg(shared);
   const guide = registerGuide(shared);
   log.info('mTLS Workbench activated');
   // The extension's API (tests and other extensions): `vscode.extensions.getExtension(...).exports`.
-  return { explorer, guide };
+  return { explorer, guide, testLeg };
 }
 
 export function deactivate() {

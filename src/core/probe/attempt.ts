@@ -179,26 +179,116 @@ export function attempt(o: AttemptOptions): Promise<AttemptResult> {
         };
         if (o.http === false) { finish(); return; }
         phase = 'http';
-        const req = http.request({
-          createConnection: () => s,
-          method: 'GET',
-          path: o.path ?? '/',
-          headers: { Host: o.hostname, 'User-Agent': 'mtls-workbench-probe/0.1', Accept: '*/*', Connection: 'close' },
+        // HTTP/1.1 by hand on the TLS socket: the extension host patches http.request for its proxy
+        // support, which would ignore a custom socket; and the probe needs no more than one GET.
+        const host = net.isIPv6(o.hostname) ? `[${o.hostname}]` : o.hostname;
+        s.write(`GET ${o.path ?? '/'} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: mtls-workbench-probe/0.1\r\nAccept: */*\r\nConnection: close\r\n\r\n`);
+        const reader = new ResponseReader();
+        s.on('data', (d: Buffer) => {
+          if (done) return;
+          try {
+            const answer = reader.push(d);
+            if (answer) { result.http = answer; finish(); }
+          } catch (err) {
+            fail(err);
+          }
         });
-        req.on('error', fail);
-        req.on('response', res => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (d: Buffer) => { if (size < MAX_BODY) { chunks.push(d); size += d.length; } });
-          res.on('error', fail);
-          res.on('end', () => {
-            result.http = { status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_BODY) };
-            finish();
-          });
-          res.on('aborted', () => fail(Object.assign(new Error('the server closed the connection mid-answer'), { code: 'ECONNRESET' })));
+        s.on('end', () => {
+          if (done) return;
+          const answer = reader.end();
+          if (answer) { result.http = answer; finish(); return; }
+          fail(Object.assign(new Error(reader.started ? 'the server closed the connection mid-answer' : 'the server closed the connection without an answer'), { code: reader.started ? 'ECONNRESET' : 'ECLOSED' }));
         });
-        req.end();
       });
     });
   });
+}
+
+/** Reads one HTTP/1.1 response: status line, headers, then a body by content-length, chunks, or to the end. */
+export class ResponseReader {
+  private buf = Buffer.alloc(0);
+  private head?: { status: number; statusMessage: string; headers: http.IncomingHttpHeaders };
+  private body: Buffer[] = [];
+  private bodySize = 0;
+  private chunked = false;
+  private remaining = -1; // content-length left, -1 = to the end
+  private chunkLeft = -1; // bytes left in the current chunk (+2 for its CRLF), -1 = at a size line
+  started = false;
+
+  push(data: Buffer): HttpAnswer | undefined {
+    this.started = true;
+    this.buf = Buffer.concat([this.buf, data]);
+    if (!this.head) {
+      const i = this.buf.indexOf('\r\n\r\n');
+      if (i < 0) {
+        if (this.buf.length > 64 * 1024) throw Object.assign(new Error('response headers too large'), { code: 'EPROTO' });
+        return undefined;
+      }
+      const lines = this.buf.subarray(0, i).toString('latin1').split('\r\n');
+      const m = /^HTTP\/\d(?:\.\d)? (\d{3})(?: (.*))?$/.exec(lines[0]);
+      if (!m) throw Object.assign(new Error(`not an HTTP answer: ${lines[0].slice(0, 60)}`), { code: 'EPROTO' });
+      const headers: http.IncomingHttpHeaders = {};
+      for (const line of lines.slice(1)) {
+        const c = line.indexOf(':');
+        if (c <= 0) continue;
+        const k = line.slice(0, c).trim().toLowerCase();
+        const v = line.slice(c + 1).trim();
+        if (k === 'set-cookie') (headers['set-cookie'] ??= []).push(v);
+        else headers[k] = headers[k] !== undefined ? `${headers[k]}, ${v}` : v;
+      }
+      this.buf = this.buf.subarray(i + 4);
+      const status = Number(m[1]);
+      if (status >= 100 && status < 200) return this.push(Buffer.alloc(0)); // informational: the real answer follows
+      this.head = { status, statusMessage: m[2] ?? '', headers };
+      this.chunked = /\bchunked\b/i.test(String(headers['transfer-encoding'] ?? ''));
+      if (!this.chunked && headers['content-length'] !== undefined) this.remaining = Number(headers['content-length']);
+      if (status === 204 || status === 304) this.remaining = 0;
+    }
+    return this.consume();
+  }
+
+  private take(b: Buffer): void {
+    if (this.bodySize < MAX_BODY) { this.body.push(b); this.bodySize += b.length; }
+  }
+
+  private answer(): HttpAnswer {
+    return { ...this.head!, body: Buffer.concat(this.body).toString('utf8').slice(0, MAX_BODY) };
+  }
+
+  private consume(): HttpAnswer | undefined {
+    if (!this.chunked) {
+      if (this.remaining < 0) { this.take(this.buf); this.buf = Buffer.alloc(0); return this.bodySize >= MAX_BODY ? this.answer() : undefined; }
+      const n = Math.min(this.remaining, this.buf.length);
+      this.take(this.buf.subarray(0, n));
+      this.buf = this.buf.subarray(n);
+      this.remaining -= n;
+      return this.remaining === 0 || this.bodySize >= MAX_BODY ? this.answer() : undefined;
+    }
+    for (;;) {
+      if (this.chunkLeft < 0) {
+        const i = this.buf.indexOf('\r\n');
+        if (i < 0) return undefined;
+        const size = parseInt(this.buf.subarray(0, i).toString('latin1'), 16);
+        if (Number.isNaN(size)) throw Object.assign(new Error('bad chunk size'), { code: 'EPROTO' });
+        this.buf = this.buf.subarray(i + 2);
+        if (size === 0) return this.answer(); // trailers are not needed
+        this.chunkLeft = size + 2;
+      }
+      if (!this.buf.length) return undefined;
+      const n = Math.min(this.chunkLeft, this.buf.length);
+      const dataPart = Math.max(0, Math.min(n, this.chunkLeft - 2));
+      this.take(this.buf.subarray(0, dataPart));
+      this.buf = this.buf.subarray(n);
+      this.chunkLeft -= n;
+      if (this.chunkLeft === 0) this.chunkLeft = -1;
+      if (this.bodySize >= MAX_BODY) return this.answer();
+    }
+  }
+
+  /** The connection ended: the answer when the body runs to the end, else undefined. */
+  end(): HttpAnswer | undefined {
+    if (!this.head) return undefined;
+    if (!this.chunked && this.remaining < 0) return this.answer();
+    return undefined;
+  }
 }

@@ -9,8 +9,10 @@ export type Outcome =
   | { kind: 'timeout'; error: ProbeError }
   /** The probe's own certificate could not be used (bad file, wrong password). */
   | { kind: 'client'; error: ProbeError }
-  /** TLS ended by the server: an alert in or right after the handshake, or a reset. */
+  /** TLS ended by the server over the client certificate: an alert in or right after the handshake, or a hang-up. */
   | { kind: 'tls-refused'; error: ProbeError }
+  /** TLS failed for another reason (not a TLS server, no common version, internal error...). */
+  | { kind: 'tls-error'; error: ProbeError }
   | { kind: 'http'; status: number; statusMessage: string; title: string };
 
 /** Status codes that mean "refused for lack of a (valid) client certificate or by a rule". */
@@ -22,8 +24,18 @@ export function outcomeOf(a: AttemptResult): Outcome {
   if (error.code === 'ETIMEDOUT') return { kind: 'timeout', error };
   if (error.code === 'ERR_CLIENT_CREDENTIAL') return { kind: 'client', error };
   if (error.phase === 'tcp') return { kind: 'network', error };
-  return { kind: 'tls-refused', error };
+  if (error.alert) return { kind: CERT_ALERTS.has(error.alert) ? 'tls-refused' : 'tls-error', error };
+  // A hang-up without an alert is a refusal once the server has seen what the client offers: after the
+  // handshake (TLS 1.3 checks the certificate then), or after it asked for a certificate.
+  if (/^(ECONNRESET|EPIPE|ECLOSED)$/.test(error.code) && (error.phase === 'http' || a.handshake.certificateRequested)) return { kind: 'tls-refused', error };
+  return { kind: 'tls-error', error };
 }
+
+/** Alerts a server sends when it does not get (or does not like) a client certificate. */
+export const CERT_ALERTS = new Set([
+  'handshake_failure', 'bad_certificate', 'unsupported_certificate', 'certificate_revoked', 'certificate_expired',
+  'certificate_unknown', 'unknown_ca', 'access_denied', 'certificate_required', 'decrypt_error',
+]);
 
 /** The <title> or first line of an error page: "400 No required SSL certificate was sent". */
 export function pageTitle(body: string): string {
@@ -51,6 +63,8 @@ export function describeOutcome(o: Outcome): string {
       return o.error.alert
         ? `TLS alert ${o.error.alert}${o.error.phase === 'http' ? ' right after the handshake' : ' in the handshake'}`
         : `connection closed by the server (${o.error.code})`;
+    case 'tls-error':
+      return o.error.alert ? `TLS alert ${o.error.alert}` : `TLS failed (${o.error.code}: ${o.error.message.replace(/\s+/g, ' ').trim().slice(0, 160)})`;
     case 'timeout': return o.error.message;
     case 'client': return o.error.message;
     case 'network': return `${o.error.code}: ${o.error.message}`;
@@ -63,9 +77,22 @@ export interface Explained {
   action?: FixAction;
 }
 
-/** Why a connection did not happen at all. */
-export function explainNetwork(o: Outcome & { kind: 'network' | 'timeout' | 'client' }, leg: 'leg1' | 'leg2', target: string, timeoutMs: number): Explained {
+/** Why a connection did not happen at all, or TLS could not be spoken. */
+export function explainNetwork(o: Outcome & { kind: 'network' | 'timeout' | 'client' | 'tls-error' }, leg: 'leg1' | 'leg2', target: string, timeoutMs: number): Explained {
   const e = o.error;
+  const where = leg === 'leg2' ? 'mtls.originAddress' : 'mtls.edgeAddress';
+  if (o.kind === 'tls-error') {
+    if (e.alert === 'protocol_version' || /UNSUPPORTED_PROTOCOL|NO_PROTOCOLS/.test(e.code)) {
+      return { explanation: `${target} and the probe share no TLS version: the server speaks only TLS older than 1.2, which Cloudflare and browsers refuse.`, fix: 'Enable TLS 1.2 and 1.3 on the server (ssl_protocols / SSLProtocol).', action: 'origin-config' };
+    }
+    if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST|EPROTO/.test(e.code)) {
+      return { explanation: `${target} does not speak TLS there (plain HTTP, or another protocol).`, fix: `Point ${where} at the HTTPS port (usually 443).`, action: 'settings' };
+    }
+    if (e.alert === 'unrecognized_name') {
+      return { explanation: `${target} has no site for this hostname (SNI unrecognized_name).`, fix: 'Add the hostname to the server\'s server_name / ServerName, or check mtls.hostname.', action: 'origin-config' };
+    }
+    return { explanation: `TLS with ${target} failed before any certificate question: ${e.alert ? `alert ${e.alert}` : e.code}.`, fix: 'Check the server\'s TLS configuration and its error log.', action: 'origin-config' };
+  }
   if (o.kind === 'client') {
     return { explanation: `The probe could not use the configured certificate: ${e.message}.`, fix: 'Check the certificate, key and PKCS#12 password in the settings (mtls.clientCertificate / mtls.originPullCertificate).', action: 'settings' };
   }

@@ -67,7 +67,7 @@ function result(id: CheckId, status: CheckStatus, detail: string, ms: number, ex
 
 /** A check that could not reach the server fails with the network diagnosis. */
 function unreachable(id: CheckId, ctx: Ctx, a: AttemptResult, o: Outcome): CheckResult | undefined {
-  if (o.kind !== 'network' && o.kind !== 'timeout' && o.kind !== 'client') return undefined;
+  if (o.kind !== 'network' && o.kind !== 'timeout' && o.kind !== 'client' && o.kind !== 'tls-error') return undefined;
   return result(id, 'fail', describeOutcome(o), a.ms, explainNetwork(o, ctx.leg, ctx.target, ctx.timeoutMs));
 }
 

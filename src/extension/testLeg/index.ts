@@ -59,6 +59,8 @@ export interface TestLegApi {
   readonly controller: vscode.TestController;
   readonly edge: LocalEdge;
   explorerRows(): ExplorerRow[];
+  /** This extension's log folder (the report goes to the "mTLS Workbench" log there). */
+  readonly logUri: vscode.Uri;
 }
 
 interface FixOffer { label: string; run: () => Thenable<unknown> }
@@ -341,6 +343,6 @@ export function registerTestLeg(shared: Shared): TestLegApi {
     }),
   );
 
-  return { run: args => runCommand(args ?? {}), controller, edge, explorerRows };
+  return { run: args => runCommand(args ?? {}), controller, edge, explorerRows, logUri: context.logUri };
 }
 

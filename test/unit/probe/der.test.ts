@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tls from 'tls';
 import { parseAddress } from '../../../src/core/probe';
-import { attempt, alertFromError } from '../../../src/core/probe/attempt';
+import { attempt, alertFromError, ResponseReader } from '../../../src/core/probe/attempt';
 import { makeEphemeralPair } from '../../../src/core/probe/certgen';
 import { certFields, nameToString, normalizeDn, pemToDers } from '../../../src/core/probe/der';
 import { outcomeOf, pageTitle } from '../../../src/core/probe/explain';
@@ -73,6 +73,29 @@ describe('probe building blocks', () => {
     assert.strictEqual(alertFromError(new Error('...:tlsv1 alert unknown ca:...')), 'unknown_ca');
     const o = outcomeOf({ ms: 1, handshake: { readable: false, certificateRequested: false, certificateAuthorities: [], serverCertificates: [] }, error: { code: 'ECONNREFUSED', message: 'x', phase: 'tcp' } });
     assert.strictEqual(o.kind, 'network');
+  });
+
+  it('the HTTP reader: content-length, chunked (split anywhere), to the end, 100 Continue', () => {
+    const feed = (parts: string[]) => {
+      const r = new ResponseReader();
+      for (const part of parts) {
+        const a = r.push(Buffer.from(part));
+        if (a) return a;
+      }
+      return r.end();
+    };
+    const cl = feed(['HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\nx-a: 2\r\n\r\nhel', 'lo', 'ignored']);
+    assert.deepStrictEqual([cl?.status, cl?.statusMessage, cl?.body, cl?.headers['x-a']], [200, 'OK', 'hello', '1, 2']);
+    const raw = 'HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n6\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n0\r\n\r\n';
+    for (let cut = 1; cut < raw.length; cut += 7) {
+      const ch = feed([raw.slice(0, cut), raw.slice(cut)]);
+      assert.strictEqual(ch?.body, 'Wikipedia in \r\n\r\nchunks.', `cut at ${cut}`);
+      assert.strictEqual(ch?.status, 403);
+    }
+    assert.strictEqual(feed(['HTTP/1.0 200 OK\r\n\r\nuntil ', 'the end'])?.body, 'until the end');
+    assert.strictEqual(feed(['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n'])?.status, 204);
+    assert.strictEqual(feed(['HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort']), undefined, 'a short body is not an answer');
+    assert.throws(() => feed(['SSH-2.0-OpenSSH\r\n\r\n']), /not an HTTP answer/);
   });
 
   it('parseRecords leaves a partial record at the end alone', () => {

@@ -62,6 +62,19 @@ describe('probe failures: network, DNS, timeouts, origin certificates', function
     }
   });
 
+  it('a plain-HTTP port is not mistaken for a refusal: every Leg 2 check fails with "does not speak TLS"', async () => {
+    const plain = await startNginx('server { listen 127.0.0.1:__PORT__; location / { return 200 "plain\\n"; } }');
+    try {
+      const report = await runProbes({ legs: 'leg2', hostname: HOST, originAddress: `127.0.0.1:${plain.port}`, timeoutMs: 3000 });
+      for (const c of report.legs[0].checks.filter(x => x.status !== 'skip')) {
+        assert.strictEqual(c.status, 'fail', `${c.id}: ${c.detail}`);
+        assert.match(c.explanation!, /does not speak TLS there/, c.id);
+      }
+    } finally {
+      await plain.stop();
+    }
+  });
+
   function originWith(certFile: string, keyFile: string) {
     return startNginx(`server { listen 127.0.0.1:__PORT__ ssl; server_name ${HOST}; ssl_certificate ${certFile}; ssl_certificate_key ${keyFile};
       ssl_client_certificate ${p.pullCa.cert}; ssl_verify_client on; location / { return 200 "ok\\n"; } }`);

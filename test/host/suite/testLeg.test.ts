@@ -1,0 +1,162 @@
+// Test Leg in the real extension host: a real nginx origin and the local edge (started by the extension's
+// own command) on loopback, settings as a person sets them, then `mtls.testLeg` with arguments as the
+// setup guide calls it. The Test Explorer's items and outcomes, the failure messages (explanation and
+// fix), the offered fix actions and the report in the log are checked.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { ExplorerRow, TestLegApi, TestLegResult } from '../../../src/extension/testLeg';
+import type { EdgeState } from '../../../src/extension/testLeg/localEdge';
+import { startNginx, RunningServer } from '../../support/servers';
+import { HOST, makeProbePki, ProbePki } from '../../unit/probe/helpers';
+
+const EXTENSION_ID = 'mtls-workbench.mtls-workbench';
+
+function walk(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap(e => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
+
+function row(rows: ExplorerRow[], id: string): ExplorerRow {
+  for (const r of rows) {
+    if (r.id === id) return r;
+    const inner = r.children && (() => { try { return row(r.children!, id); } catch { return undefined; } })();
+    if (inner) return inner;
+  }
+  throw new Error(`no Test Explorer item ${id}`);
+}
+
+describe('Test Leg: probes in the Test Explorer, local edge, log', function () {
+  this.timeout(120000);
+  let api: TestLegApi;
+  let p: ProbePki;
+  let aop: RunningServer;
+  let open: RunningServer;
+  let edge: EdgeState;
+  const cfg = () => vscode.workspace.getConfiguration('mtls');
+  const keys = ['hostname', 'originAddress', 'clientCertificate', 'clientKey', 'originPullCertificate', 'originPullKey', 'trustedOriginCa', 'probe.timeoutMs'];
+
+  before(async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    api = (await ext.activate()).testLeg;
+    assert.ok(api, 'activate() returns { testLeg }');
+    p = makeProbePki();
+    const site = (verify: string) => `server { listen 127.0.0.1:__PORT__ ssl; server_name ${HOST}; ssl_protocols TLSv1.2 TLSv1.3;
+      ssl_certificate ${p.serverCert}; ssl_certificate_key ${p.serverKey}; ${verify}
+      location / { return 200 "origin page\\ncf-cert-verified: $http_cf_cert_verified\\ncf-cert-subject-dn: $http_cf_cert_subject_dn\\n"; } }`;
+    aop = await startNginx(site(`ssl_client_certificate ${p.pullCa.cert}; ssl_verify_client on;`));
+    open = await startNginx(site(''));
+    const settings: Record<string, unknown> = {
+      hostname: HOST, originAddress: `127.0.0.1:${aop.port}`, clientCertificate: p.clientCert, clientKey: p.clientKey,
+      originPullCertificate: p.pull.cert, originPullKey: p.pull.key, trustedOriginCa: p.caCert, 'probe.timeoutMs': 5000,
+    };
+    for (const [k, v] of Object.entries(settings)) await cfg().update(k, v, vscode.ConfigurationTarget.Workspace);
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('mtls.stopLocalEdge');
+    for (const k of keys) await cfg().update(k, undefined, vscode.ConfigurationTarget.Workspace);
+    await aop?.stop();
+    await open?.stop();
+    p?.remove();
+  });
+
+  it('declares its commands, settings and menus', () => {
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes;
+    const commands = Object.fromEntries(pkg.commands.map((c: { command: string; title: string }) => [c.command, c.title]));
+    assert.strictEqual(commands['mtls.testLeg'], 'Test Leg...');
+    assert.strictEqual(commands['mtls.startLocalEdge'], 'Start Local Edge');
+    assert.strictEqual(commands['mtls.stopLocalEdge'], 'Stop Local Edge');
+    for (const k of [...keys, 'edgeAddress']) assert.ok(pkg.configuration.properties[`mtls.${k}`], `setting mtls.${k}`);
+    assert.ok(pkg.menus['view/title'].some((m: { command: string; when: string }) => m.command === 'mtls.testLeg' && m.when.includes('mtls.certificates')));
+    assert.ok(pkg.menus['view/item/context'].some((m: { command: string }) => m.command === 'mtls.testLeg'));
+  });
+
+  it('the Test Explorer has the two legs with their checks before any run', () => {
+    const rows = api.explorerRows();
+    assert.deepStrictEqual(rows.map(r => r.id), ['leg1', 'leg2']);
+    assert.deepStrictEqual(rows[0].children!.map(c => c.id), ['edge-requests-client-cert', 'edge-blocks-without-cert', 'edge-allows-with-cert', 'edge-rejects-foreign-cert']);
+    assert.deepStrictEqual(rows[1].children!.map(c => c.id), ['origin-requires-client-cert', 'origin-rejects-foreign-cert', 'origin-accepts-pull-cert', 'origin-cert-valid', 'origin-requested-cas']);
+    assert.strictEqual(api.controller.id, 'mtls');
+    assert.strictEqual(api.controller.label, 'mTLS Legs');
+  });
+
+  it('Start Local Edge runs the edge in the extension host; both legs pass through it', async () => {
+    edge = (await vscode.commands.executeCommand<EdgeState>('mtls.startLocalEdge', {
+      listen: '127.0.0.1:0', origin: `127.0.0.1:${aop.port}`, hostname: HOST, caFile: p.caCert,
+      pullCert: p.pull.cert, pullKey: p.pull.key, originCa: p.caCert,
+    }))!;
+    assert.match(edge.address, /^127\.0\.0\.1:\d+$/);
+    const result = (await vscode.commands.executeCommand<TestLegResult>('mtls.testLeg', { legs: 'both' }))!;
+    assert.strictEqual(result.ok, true, JSON.stringify(result.legs, null, 1));
+    assert.deepStrictEqual(result.legs.map(l => [l.leg, l.ok]), [['leg1', true], ['leg2', true]]);
+    assert.strictEqual(result.legs[0].target, edge.address, 'Leg 1 went to the running local edge');
+    const rows = result.explorer;
+    for (const leg of rows) {
+      assert.strictEqual(leg.outcome, 'passed', `${leg.id}: ${leg.message}`);
+      for (const c of leg.children!) assert.strictEqual(c.outcome, 'passed', `${c.id}: ${c.message}`);
+    }
+    assert.match(row(rows, 'leg1').description!, new RegExp(`${HOST.replace(/\./g, '\\.')} via ${edge.address}`));
+    assert.match(row(rows, 'edge-allows-with-cert').message!, /cf-cert-verified: true/);
+    assert.deepStrictEqual(result.actions, []);
+  });
+
+  it('a failing Leg 2 (origin without client verification): failed items with explanation and fix, fix actions offered', async () => {
+    const result = (await vscode.commands.executeCommand<TestLegResult>('mtls.testLeg', { legs: 'leg2', originAddress: `127.0.0.1:${open.port}` }))!;
+    assert.strictEqual(result.ok, false);
+    assert.deepStrictEqual(result.legs.map(l => l.leg), ['leg2']);
+    const leg2 = row(result.explorer, 'leg2');
+    assert.strictEqual(leg2.outcome, 'failed');
+    const requires = row(result.explorer, 'origin-requires-client-cert');
+    assert.strictEqual(requires.outcome, 'failed');
+    assert.match(requires.message!, /Why: Leg 2 is open/);
+    assert.match(requires.message!, /Fix: .*ssl_verify_client on/);
+    assert.ok(typeof requires.durationMs === 'number');
+    assert.strictEqual(row(result.explorer, 'origin-rejects-foreign-cert').outcome, 'failed');
+    assert.strictEqual(row(result.explorer, 'origin-requested-cas').outcome, 'failed');
+    assert.strictEqual(row(result.explorer, 'origin-accepts-pull-cert').outcome, 'passed');
+    assert.ok(result.actions.includes('Open Origin Config'), result.actions.join(', '));
+  });
+
+  it('without the WAF rule at the local edge, edge-blocks-without-cert fails; a check with no input is skipped', async () => {
+    await vscode.commands.executeCommand('mtls.startLocalEdge', {
+      listen: '127.0.0.1:0', origin: `127.0.0.1:${aop.port}`, hostname: HOST, caFile: p.caCert, pullCert: p.pull.cert, pullKey: p.pull.key, originCa: p.caCert, wafRule: false,
+    });
+    const result = (await vscode.commands.executeCommand<TestLegResult>('mtls.testLeg', { legs: 'leg1', clientCertificate: '' }))!;
+    const blocks = row(result.explorer, 'edge-blocks-without-cert');
+    assert.strictEqual(blocks.outcome, 'failed');
+    assert.match(blocks.message!, /enforcing WAF rule/);
+    assert.strictEqual(row(result.explorer, 'edge-allows-with-cert').outcome, 'skipped');
+    assert.ok(result.actions.includes('Open Setup Guide'), result.actions.join(', '));
+    assert.strictEqual(await vscode.commands.executeCommand('mtls.stopLocalEdge'), true);
+    assert.strictEqual(await vscode.commands.executeCommand('mtls.stopLocalEdge'), false, 'nothing left to stop');
+  });
+
+  it('the readable report is in the log', async () => {
+    const logsRoot = path.dirname(path.dirname(api.logUri.fsPath));
+    let text = '';
+    for (let i = 0; i < 30 && !/origin-requires-client-cert/.test(text); i++) {
+      await new Promise(r => setTimeout(r, 300));
+      text = walk(logsRoot).map(f => fs.readFileSync(f, 'utf8')).filter(t => t.includes('Test Leg: ')).join('\n');
+    }
+    assert.match(text, /Test Leg: mtls\.example\.test \(both legs\)/);
+    assert.match(text, /✔ Leg 1: client -> Cloudflare: mtls\.example\.test via 127\.0\.0\.1:\d+/);
+    assert.match(text, /✖ origin-requires-client-cert \([\d.]+ ms\): Without a certificate the origin served the page/);
+    assert.match(text, /why: Leg 2 is open/);
+    assert.match(text, /local edge: listening on https:\/\/127\.0\.0\.1:\d+/);
+    assert.match(text, /local edge: 403 GET mtls\.example\.test\/ cert=none blocked/);
+  });
+
+  it('errors are reported, not swallowed: no origin address for Leg 2 without a person to ask', async () => {
+    await cfg().update('originAddress', undefined, vscode.ConfigurationTarget.Workspace);
+    try {
+      await assert.rejects(
+        Promise.resolve(vscode.commands.executeCommand('mtls.testLeg', { legs: 'leg2', interactive: false })),
+        /No origin address for Leg 2/,
+      );
+    } finally {
+      await cfg().update('originAddress', `127.0.0.1:${aop.port}`, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+});
