@@ -55,10 +55,9 @@ export function keyAlgorithmOf(key: crypto.KeyObject): KeyAlgorithm | undefined 
 function toText(data: string | Uint8Array): string | undefined {
   if (typeof data === 'string') return data;
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  // DER starts with a SEQUENCE tag (0x30); PEM is ASCII text with a BEGIN line.
-  if (buf.length > 0 && buf[0] === 0x30) return undefined;
-  const text = buf.toString('latin1');
-  return text.includes('-----BEGIN') ? text : undefined;
+  // DER starts with a SEQUENCE tag (0x30); anything else is read as (PEM) text.
+  if (buf.length > 0 && buf[0] === 0x30 && !buf.subarray(0, 64).toString('latin1').includes('-----BEGIN')) return undefined;
+  return buf.toString('latin1');
 }
 
 function pemBlocks(text: string): { label: string; der: Buffer; body: string }[] {
@@ -78,6 +77,7 @@ function checkBase64(body: string, label: string, source?: string): void {
 
 /** Reads every certificate from PEM (one or more blocks) or DER; returns normalized PEMs. Throws bad-pem naming `source`. */
 export function parseCertificates(data: string | Uint8Array, source?: string): string[] {
+  if (data.length === 0 || (typeof data === 'string' && data.trim() === '')) throw new MtlsError('bad-pem', `${named(source)} is empty.`);
   const text = toText(data);
   if (text === undefined) {
     const der = Buffer.from(data as Uint8Array);

@@ -79,3 +79,54 @@ for (const [label, caKey, leafKey] of [['RSA', 'rsa2048', 'rsa2048'], ['ECDSA', 
     });
   });
 }
+
+describe('pki: mutual TLS through a real nginx on loopback', function () {
+  this.timeout(120000);
+  let dir: string;
+  let nginx: import('../../support/servers').RunningServer | undefined;
+  let servers: typeof import('../../support/servers');
+
+  before(async function () {
+    servers = await import('../../support/servers');
+    if (!fs.existsSync(servers.NGINX)) return this.skip();
+    dir = tmpDir('mtls-nginx-');
+    const ca = await createRootCa({ cn: 'Nginx Test Root', key: 'rsa2048' });
+    const other = await createRootCa({ cn: 'Other Root', key: 'ec-p256' });
+    const srv = await issueCertificate(ca, { cn: 'mtls.test', profile: 'server', key: 'ec-p256' });
+    const client = await issueCertificate(ca, { cn: 'alice', key: 'rsa2048' });
+    const stranger = await issueCertificate(other, { cn: 'mallory', key: 'ec-p256' });
+    write(path.join(dir, 'ca.pem'), ca.certPem);
+    for (const [n, c] of [['client', client], ['stranger', stranger]] as const) {
+      write(path.join(dir, `${n}.pem`), c.certPem);
+      write(path.join(dir, `${n}.key`), c.keyPem);
+    }
+    nginx = await servers.startNginx(`
+  server {
+    listen 127.0.0.1:__PORT__ ssl;
+    server_name mtls.test;
+    ssl_certificate __DIR__/server.pem;
+    ssl_certificate_key __DIR__/server.key;
+    ssl_client_certificate __DIR__/ca.pem;
+    ssl_verify_client on;
+    location / { return 200 "hello $ssl_client_s_dn\\n"; }
+  }`, { files: { 'server.pem': srv.certPem, 'server.key': srv.keyPem, 'ca.pem': ca.certPem } });
+  });
+  after(async () => {
+    await nginx?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('accepts the issued client certificate and refuses one from another CA or none', async () => {
+    const base = { hostname: 'mtls.test', cacert: path.join(dir, 'ca.pem') };
+    const ok = await servers.curl(nginx!.port, { ...base, cert: path.join(dir, 'client.pem'), key: path.join(dir, 'client.key') });
+    assert.strictEqual(ok.exitCode, 0, ok.stderr);
+    assert.strictEqual(ok.status, 200, ok.body);
+    assert.match(ok.body, /hello CN=alice/);
+    const bad = await servers.curl(nginx!.port, { ...base, cert: path.join(dir, 'stranger.pem'), key: path.join(dir, 'stranger.key') });
+    assert.strictEqual(bad.status, 400, 'nginx answers 400 to a certificate it cannot verify');
+    assert.doesNotMatch(bad.body, /hello/);
+    const none = await servers.curl(nginx!.port, base);
+    assert.strictEqual(none.status, 400);
+    assert.match(none.body, /No required SSL certificate was sent/);
+  });
+});
