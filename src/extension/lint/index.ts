@@ -32,6 +32,13 @@ export class LintController implements vscode.Disposable {
       ws.onDidChangeTextDocument(e => { if (e.contentChanges.length) this.lintSoon(e.document, DEBOUNCE_MS); }),
       ws.onDidSaveTextDocument(d => this.lintSoon(d, 0)),
       ws.onDidCloseTextDocument(d => this.clear(d.uri)),
+      // Documents are disposed lazily; clear as soon as the last tab showing one closes.
+      vscode.window.tabGroups.onDidChangeTabs(e => {
+        for (const tab of e.closed) {
+          const uri = tab.input instanceof vscode.TabInputText ? tab.input.uri : undefined;
+          if (uri && !this.isShown(uri)) this.clear(uri);
+        }
+      }),
       ws.onDidChangeConfiguration(e => { if (e.affectsConfiguration('mtls.lint')) this.lintOpenDocuments(); }),
     );
     this.lintOpenDocuments();
@@ -101,8 +108,16 @@ export class LintController implements vscode.Disposable {
     this.collection.set(uri, diagnostics);
   }
 
+  private isShown(uri: vscode.Uri): boolean {
+    const key = uri.toString();
+    return vscode.window.tabGroups.all.some(g => g.tabs.some(t => t.input instanceof vscode.TabInputText && t.input.uri.toString() === key));
+  }
+
   clear(uri: vscode.Uri): void {
-    this.findings.delete(uri.toString());
+    const key = uri.toString();
+    const t = this.timers.get(key);
+    if (t) { clearTimeout(t); this.timers.delete(key); }
+    this.findings.delete(key);
     this.collection.delete(uri);
   }
 
