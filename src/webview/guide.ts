@@ -87,6 +87,12 @@ function stepStatus(id: StepId): StepStatus {
   return step(id)?.status ?? 'unknown';
 }
 
+/** True when the last read found no write left to do (steps that failed to read count as work). */
+function nothingToApply(): boolean {
+  const steps = state.status?.steps;
+  return !!steps && steps.every(s => s.status === 'done' || s.status === 'manual' || (s.plannedCalls.length === 0 && s.status !== 'error' && s.status !== 'unknown' && s.status !== 'todo' && s.status !== 'partial'));
+}
+
 function canCallApi(): boolean {
   return !!state.view && state.view.missing.length === 0 && !busy;
 }
@@ -114,8 +120,13 @@ function stepCard(id: StepId, extra: Child[] = [], opts: { apply?: boolean } = {
     s?.details?.length ? h('ul', { class: 'details' }, s.details.map(d => h('li', {}, d))) : null,
     s?.error ? errorBox(s.error) : null,
     s?.missingPermissions?.length ? h('p', { class: 'warn' }, 'The token lacks: ', s.missingPermissions.join(', '), '.') : null,
-    h('p', { class: 'explanation' }, s?.explanation ?? f.explanation),
-    h('p', { class: 'dashboard' }, 'Dashboard: ', h('span', { class: 'path' }, s?.dashboardPath ?? f.dashboardPath)),
+    // Done steps keep their explanation one click away, so the checklist stays short.
+    status === 'done'
+      ? h('details', { class: 'why', 'data-key': `why-${id}` }, h('summary', {}, 'Why, and where in the dashboard'),
+        h('p', { class: 'explanation' }, s?.explanation ?? f.explanation),
+        h('p', { class: 'dashboard' }, 'Dashboard: ', h('span', { class: 'path' }, s?.dashboardPath ?? f.dashboardPath)))
+      : [h('p', { class: 'explanation' }, s?.explanation ?? f.explanation),
+        h('p', { class: 'dashboard' }, 'Dashboard: ', h('span', { class: 'path' }, s?.dashboardPath ?? f.dashboardPath))],
     ...extra,
     opts.apply === false ? null : h('div', { class: 'actions' },
       button(status === 'done' ? 'Applied' : 'Apply', `apply-${id}`, () => post({ type: 'apply', step: id }), { disabled: !canApply, secondary: status === 'done', title: status === 'done' ? 'Already in place: nothing to write' : undefined }),
@@ -288,7 +299,10 @@ function render() {
         s ? h('span', { class: 'muted' }, `read ${new Date(s.readAt).toLocaleTimeString()}`) : null),
       h('div', { class: 'actions toolbar' },
         button('Refresh', 'refresh', () => post({ type: 'refresh' }), { secondary: true, disabled: !!busy || !v || v.missing.length > 0 }),
-        button('Apply all missing…', 'apply-all', () => post({ type: 'applyAll' }), { disabled: !canCallApi() || !v?.trusted }))),
+        button('Apply all missing…', 'apply-all', () => post({ type: 'applyAll' }), {
+          disabled: !canCallApi() || !v?.trusted || nothingToApply(),
+          title: nothingToApply() ? 'Everything the API can do is done' : 'Shows the exact calls first, then asks',
+        }))),
     h('div', { id: 'live', class: 'live', role: 'status', 'aria-live': 'polite' }, live),
   );
   if (!v) {
@@ -309,13 +323,14 @@ function render() {
     dryRunSection() ?? '',
     reportSection() ?? '',
     connectSection(v),
+    h('div', { class: 'legs-grid' },
     h('section', { 'aria-labelledby': 'h-leg1', class: 'leg-section' },
       h('h2', { id: 'h-leg1' }, 'Leg 1 — visitor → Cloudflare: only clients with a certificate from your CA'),
       stepCard('upload-ca'), stepCard('associate-hostnames'), stepCard('waf-rule')),
     h('section', { 'aria-labelledby': 'h-leg2', class: 'leg-section' },
       h('h2', { id: 'h-leg2' }, 'Leg 2 — Cloudflare → origin: only Cloudflare reaches the origin'),
       stepCard('aop-mode', aopExtra(v)), stepCard('origin-config', originExtra(v), { apply: false }),
-      stepCard('ssl-mode', sslExtra(v)), stepCard('verify', verifyExtra(v), { apply: false })),
+      stepCard('ssl-mode', sslExtra(v)), stepCard('verify', verifyExtra(v), { apply: false }))),
     ipSection(),
   );
   for (const b of root.querySelectorAll<HTMLButtonElement>('button')) if (busy && b.dataset.key !== 'trust') b.disabled = true;

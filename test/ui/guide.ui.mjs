@@ -60,6 +60,8 @@ export async function teardown() {
 }
 
 export default async function ({ wb, page, log }) {
+  // The extension's contributions arrive with its (development) extension host: wait for its activity-bar item.
+  await page.locator('.part.activitybar a.action-label[aria-label^="mTLS Workbench"]').waitFor({ timeout: 90000 });
   log('mTLS: Set Cloudflare API Token from the Command Palette (password box)');
   await wb.runCommand('mTLS: Set Cloudflare API Token');
   const box = page.locator('.quick-input-widget .quick-input-box input');
@@ -74,7 +76,6 @@ export default async function ({ wb, page, log }) {
   const g = wb.webview();
   const badge = id => g.locator(`#step-${id} .step-head .badge`);
   await g.locator('h1', { hasText: 'Cloudflare mTLS setup' }).waitFor({ timeout: 30000 });
-  await page.waitForFunction(() => true);
   await badge('connect').filter({ hasText: 'Done' }).waitFor({ timeout: 30000 });
   const token = await g.locator('[data-field="token"]').innerText();
   if (!/^set/.test(token)) throw new Error(`token row says "${token}"`);
@@ -121,8 +122,13 @@ export default async function ({ wb, page, log }) {
   await status.filter({ hasText: 'Leg 1 ✓' }).waitFor({ timeout: 15000 });
   log('status bar:', (await status.innerText()).replace(/\s+/g, ' '));
 
-  log('screenshot of the guide');
+  if (!(await g.locator('[data-key="apply-all"]').isDisabled())) throw new Error('"Apply all missing" is still enabled with nothing left to apply');
+
+  log('screenshot of the guide (report dismissed, side bar closed)');
+  await g.locator('[data-key="dismiss-report"]').click();
+  await g.locator('#report').waitFor({ state: 'detached' });
   await wb.runCommand('Notifications: Clear All Notifications');
+  await wb.runCommand('View: Close Primary Side Bar');
   await page.keyboard.press('Escape');
   await g.locator('header').scrollIntoViewIfNeeded();
   await page.waitForTimeout(500);
