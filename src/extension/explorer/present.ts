@@ -100,14 +100,27 @@ export function fieldRows(entry: { info: CertificateInfo; certPath?: string; key
 
 const mdEscape = (s: string) => s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, c => `\\${c}`);
 
-/** The hover of a tree row: a Markdown table (the caller wraps it in a MarkdownString). */
-export function tooltipMarkdown(entry: StoreEntry, warnDays: number, storeRoot?: string): string {
-  const title = entry.info.subjectCn ?? entry.name;
-  const rows = fieldRows(entry, warnDays).map(([k, v]) => {
-    const value = (k === 'File' || k === 'Private key' || k === 'Issued by') && storeRoot && path.isAbsolute(v) ? path.relative(storeRoot, v) || v : v;
-    return `| ${k} | ${k === 'SHA-256' || k === 'SHA-1' || k === 'Serial' || k === 'SKI' || k === 'AKI' ? '`' + value + '`' : mdEscape(value)} |`;
-  });
-  return [`**${mdEscape(title)}**`, '', '| | |', '|---|---|', ...rows].join('\n');
+/** The hover of a tree row: the essentials as a Markdown table (the inspect document has the rest). */
+export function tooltipMarkdown(entry: StoreEntry, warnDays: number): string {
+  const i = entry.info;
+  const title = i.subjectCn ?? entry.name;
+  const rows: [string, string][] = [
+    ['Status', statusText(i, warnDays, entry.revoked?.revokedAt)],
+    ['Subject', mdEscape(i.subject)],
+    ['Issuer', mdEscape(i.issuer) + (i.selfSigned ? ' (self-signed)' : '')],
+    ['Serial', '`' + i.serial + '`'],
+  ];
+  if (i.sans.length) rows.push(['SANs', mdEscape(sanText(i.sans))]);
+  rows.push(['Key', keyText(i)]);
+  if (i.extKeyUsage.length) rows.push(['EKU', i.extKeyUsage.join(', ')]);
+  rows.push(['Validity', `${i.notBefore.toISOString().slice(0, 10)} to ${i.notAfter.toISOString().slice(0, 10)}`]);
+  if (entry.revoked) rows.push(['Revoked', mdEscape(`${entry.revoked.revokedAt.slice(0, 10)} (${entry.revoked.reason})`)]);
+  if (!entry.keyPath) rows.push(['Private key', 'not in the store']);
+  // A SHA-256 fingerprint is wider than a hover: two lines of 16 bytes.
+  const fp = i.fingerprintSha256;
+  const half = fp.length > 48 ? fp.indexOf(':', Math.floor(fp.length / 2) - 1) + 1 : 0;
+  const fpLines = half > 0 ? ['`' + fp.slice(0, half) + '`  ', '`' + fp.slice(half) + '`'] : ['`' + fp + '`'];
+  return [`**${mdEscape(title)}** · ${profileLabel(i)}`, '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '', '**SHA-256**  ', ...fpLines].join('\n');
 }
 
 /** The read-only inspect document (plain text, aligned like `openssl x509 -text` but readable). */

@@ -208,11 +208,11 @@ export class CertificateTreeProvider implements vscode.TreeDataProvider<Explorer
     const e = node.entry;
     const status = expiryStatus(e.info, days, !!e.revoked);
     const label = node.kind === 'ca' ? e.name : (e.info.subjectCn ?? e.name);
-    const item = new vscode.TreeItem(label, node.kind === 'ca' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(label, node.kind === 'ca' && node.children.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = node.id;
     item.description = describeEntry(e, days);
     item.resourceUri = statusUri(e.certPath, status);
-    const md = new vscode.MarkdownString(tooltipMarkdown(e, days, this.shared.storeRoot()));
+    const md = new vscode.MarkdownString(tooltipMarkdown(e, days));
     md.supportThemeIcons = true;
     item.tooltip = md;
     item.contextValue = contextValue(node, this.latest);

@@ -1,0 +1,110 @@
+// Drives the Certificate Explorer like a person: the mTLS view from the activity bar (welcome view),
+// "mTLS: Create CA..." from the Command Palette, a right-click on the CA -> "Issue Client Certificate...",
+// then the tree with the CA and its client certificate, the inspect document and a tooltip.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from '../host/codeServer.mjs';
+
+export const title = 'Certificate Explorer: create a CA from the palette, issue a client certificate from its context menu';
+
+export default async function ({ wb, page, workspace, log }) {
+  const sidebar = page.locator('.part.sidebar');
+
+  log('open the mTLS view from the activity bar');
+  await wb.openViewContainer('mTLS Workbench');
+  const welcome = sidebar.locator('.welcome-view-content', { hasText: 'No certificate authority yet' });
+  await welcome.waitFor({ timeout: 30000 });
+  await welcome.locator('a.monaco-button, .monaco-button', { hasText: 'Create CA' }).first().waitFor();
+  log('welcome view with its Create CA button is visible');
+
+  log('mTLS: Create CA... from the Command Palette');
+  await wb.runCommand('mTLS: Create CA...');
+  await wb.answer('acme-clients', { expectPrompt: 'Name of the CA' });
+  await wb.answer('Acme Clients Root CA', { expectPrompt: 'Common name' });
+  await wb.answer('Acme Inc.', { expectPrompt: 'Organization' });
+  await wb.pick('ECDSA P-256');
+  await wb.answer('3650', { expectPrompt: 'Validity in days' });
+
+  const caRow = wb.treeRow('acme-clients');
+  await caRow.waitFor({ timeout: 60000 });
+  log('CA row:', (await caRow.innerText()).replace(/\s+/g, ' '));
+  if (!fs.existsSync(path.join(workspace, '.mtls/acme-clients/ca.pem'))) throw new Error('ca.pem was not written');
+  if (await welcome.isVisible()) throw new Error('the welcome view is still shown next to a CA');
+
+  log('right-click the CA -> Issue Client Certificate...');
+  await wb.contextMenu('acme-clients', 'Issue Client Certificate...');
+  await wb.answer('alice@example.com', { expectPrompt: 'Common name' });
+  await wb.answer('alice@example.com', { expectPrompt: 'Subject alternative names' });
+  await wb.pick('ECDSA P-256');
+  await wb.answer('365', { expectPrompt: 'Validity in days' });
+
+  const certRow = wb.treeRow('alice@example.com');
+  await certRow.waitFor({ timeout: 60000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('.part.sidebar .monaco-list-row')]
+    .some(r => r.textContent.includes('alice@example.com') && /36[45] days/.test(r.textContent)), null, { timeout: 15000 });
+  const rows = (await wb.treeRows()).map(r => r.replace(/\s+/g, ' ').trim());
+  log('tree:', JSON.stringify(rows));
+  const ca = rows.findIndex(r => r.startsWith('acme-clients'));
+  const alice = rows.findIndex(r => r.includes('alice@example.com'));
+  if (ca < 0 || alice !== ca + 1) throw new Error(`expected the client certificate right under its CA: ${JSON.stringify(rows)}`);
+  const level = async text => Number(await wb.treeRow(text).getAttribute('aria-level'));
+  if ((await level('alice@example.com')) !== (await level('acme-clients')) + 1) throw new Error('the certificate is not a child of the CA');
+
+  log('a second client certificate that expires soon, from the context menu again');
+  await wb.contextMenu('acme-clients', 'Issue Client Certificate...');
+  await wb.answer('bob@example.com', { expectPrompt: 'Common name' });
+  await wb.answer('', { expectPrompt: 'Subject alternative names' });
+  await wb.pick('ECDSA P-256');
+  await wb.answer('20', { expectPrompt: 'Validity in days' });
+  await page.waitForFunction(() => [...document.querySelectorAll('.part.sidebar .monaco-list-row')]
+    .some(r => r.textContent.includes('bob@example.com') && /expires in (19|20) days/.test(r.textContent)), null, { timeout: 60000 });
+  log('widen the side bar so the tree reads well in the picture');
+  const box = await sidebar.boundingBox();
+  const sash = page.locator('.monaco-sash.vertical').filter({ visible: true });
+  let grabbed = false;
+  for (let i = 0; i < await sash.count(); i++) {
+    const b = await sash.nth(i).boundingBox();
+    if (b && Math.abs(b.x + b.width / 2 - (box.x + box.width)) < 6 && b.height > box.height / 2) {
+      await page.mouse.move(b.x + b.width / 2, box.y + box.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(box.x + 440, box.y + box.height / 2, { steps: 8 });
+      await page.mouse.up();
+      grabbed = true;
+      break;
+    }
+  }
+  log('side bar width', grabbed ? (await sidebar.boundingBox()).width : 'unchanged (no sash found)');
+
+  log('clear notifications, open the inspect document of alice (click), hover bob for his tooltip');
+  await wb.runCommand('Notifications: Clear All Notifications');
+  await page.keyboard.press('Escape');
+  await certRow.click();
+  // Expiry colours: with the selection on alice, bob's label has the theme's list.warningForeground.
+  const colour = async text => wb.treeRow(text).locator('.label-name').first().evaluate(e => getComputedStyle(e).color);
+  const warning = await page.evaluate(() => {
+    const probe = document.createElement('span');
+    probe.style.color = 'var(--vscode-list-warningForeground)';
+    document.querySelector('.monaco-workbench').appendChild(probe);
+    const c = getComputedStyle(probe).color;
+    probe.remove();
+    return c;
+  });
+  const bobColour = await colour('bob@example.com');
+  log('label colours: bob', bobColour, 'CA', await colour('acme-clients'), 'list.warningForeground', warning);
+  if (bobColour !== warning) throw new Error(`the certificate expiring in 20 days is not in the warning colour (${bobColour} vs ${warning})`);
+  const editor = page.locator('.part.editor .monaco-editor .view-lines');
+  await page.locator('.part.editor .tab', { hasText: 'alice@example.com (certificate).txt' }).waitFor({ timeout: 15000 });
+  await editor.filter({ hasText: 'SHA-256' }).first().waitFor({ timeout: 15000 });
+  await page.mouse.move(0, 0);
+  // Hover the expiring one: its tooltip opens below it and leaves the whole tree in the picture.
+  await wb.treeRow('bob@example.com').locator('.label-name').first().hover();
+  const hover = page.locator('.monaco-hover, .workbench-hover', { hasText: 'expires in' }).first();
+  await hover.waitFor({ state: 'visible', timeout: 15000 });
+  await page.waitForTimeout(400);
+
+  const shot = await wb.screenshot('explorer');
+  const target = path.join(ROOT, 'media/screenshots/explorer.png');
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.copyFileSync(shot, target);
+  log('screenshot:', shot, '->', target);
+}
