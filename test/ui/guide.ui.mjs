@@ -127,7 +127,11 @@ export default async function ({ wb, page, log }) {
   log('screenshot of the guide (report dismissed, side bar closed)');
   await g.locator('[data-key="dismiss-report"]').click();
   await g.locator('#report').waitFor({ state: 'detached' });
+  // Keys typed while the webview has focus go to the webview: give the focus back to the workbench first.
+  const tab = page.locator('.part.editor .tab', { hasText: 'Cloudflare Setup Guide' }).first();
+  await tab.click();
   await wb.runCommand('Notifications: Clear All Notifications');
+  await tab.click();
   await wb.runCommand('View: Close Primary Side Bar');
   await page.keyboard.press('Escape');
   await g.locator('header').scrollIntoViewIfNeeded();
