@@ -1,6 +1,7 @@
 // Drives origin config linting like a person: "Go to File..." opens the demo nginx config, the squiggles
 // appear, F8 steps to the missing client-auth warning, Ctrl+. opens the quick-fix menu (screenshot: media/screenshots/lint.png),
-// Enter applies the preferred fix and the editor shows the added directives.
+// a click applies the preferred fix and the editor shows the added directives; the code link in the Problems
+// panel opens the rule's explanation.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -93,4 +94,10 @@ export default async function ({ wb, page, log }) {
   const text = await editor.locator('.view-lines').innerText();
   if (!/ssl_client_certificate .*authenticated_origin_pull_ca\.pem;/.test(text.replace(/\u00a0/g, ' '))) throw new Error(`the fix did not add ssl_client_certificate:\n${text}`);
   log(`fix applied (item ${first})`);
+
+  log('the code link in the Problems panel opens the rule explanation');
+  await problems.locator('.monaco-list-row', { hasText: 'leg2-invalid-value' }).first().locator('a, .monaco-link, .code-link', { hasText: 'leg2-invalid-value' }).first().click();
+  await page.locator('.part.editor .tab', { hasText: 'leg2-invalid-value.md' }).first().waitFor({ timeout: 15000 });
+  await page.locator('.part.editor .view-lines', { hasText: 'Quick-fixes' }).first().waitFor({ timeout: 15000 });
+  log('explanation opened');
 }
