@@ -245,7 +245,7 @@ export function lintApache(ctx: LintContext, root: ParsedFile): void {
             { dialect: 'apache', directive: ref(ctx, d), validValues: [suggested, ...['require', 'optional', 'optional_no_ca', 'none'].filter(x => x !== suggested)], suggestedValue: suggested }), ignored, names);
         }
       } else if ((n === 'sslcacertificatefile' || n === 'sslcacertificatepath') && inDir) {
-        emit(finding(d.file, d.nameRange, 'error', 'leg2-invalid-value', `${d.name} is not allowed inside <Directory>, <Location>, <Files> or <If>: apache2 -t fails ("not allowed here"). Put it in the <VirtualHost> (or the server config).`, { dialect: 'apache', directive: ref(ctx, d) }), ignored, names);
+        emit(finding(d.file, d.nameRange, 'error', 'leg2-invalid-value', `${d.name} inside <Directory>, <Location>, <Files> or <If> is refused: apache2 -t fails ("Your SSL library does not have support for per-directory CA"). Put it in the <VirtualHost> (or the server config); only SSLVerifyClient can be set per directory.`, { dialect: 'apache', directive: ref(ctx, d) }), ignored, names);
       } else if ((n === 'sslcacertificatefile' || n === 'sslcacertificatepath') && d.args[0] && ctx.settings.checkCaFiles !== false) {
         // mod_ssl checks these when reading the config: "file ... does not exist or is empty".
         const written = d.args[0].value;
