@@ -231,8 +231,11 @@ function testLegResult(r: TestLegReport) {
   return h('div', { class: 'testleg', 'data-ok': String(r.ok) },
     r.legs.map(l => h('div', { class: 'leg-result' },
       h('h4', {}, `${l.leg === 'leg1' ? 'Leg 1' : l.leg === 'leg2' ? 'Leg 2' : l.leg}: `, h('span', { class: `badge badge-${l.ok ? 'done' : 'error'}` }, l.ok ? 'Pass' : 'Fail')),
+      l.target ? h('p', { class: 'muted' }, `Target: ${l.target}`) : null,
       h('ul', { class: 'checks' }, l.checks.map(c => h('li', { 'data-check': c.id },
-        h('span', { class: `check check-${c.status}` }, c.status), ' ', h('strong', {}, c.id), c.detail ? ` — ${c.detail}` : '', c.ms !== undefined ? h('span', { class: 'muted' }, ` (${c.ms} ms)`) : ''))))));
+        h('span', { class: `check check-${c.status}` }, c.status), ' ', h('strong', {}, c.title ?? c.id), c.detail ? ` — ${c.detail}` : '',
+        c.ms !== undefined ? h('span', { class: 'muted' }, ` (${c.ms} ms)`) : '',
+        c.fix ? h('div', { class: 'fix' }, `Fix: ${c.fix}`) : null))))));
 }
 
 function verifyExtra(v: GuideView): Child[] {

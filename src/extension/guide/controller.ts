@@ -477,6 +477,8 @@ export class GuideController implements vscode.Disposable {
   }
 }
 
+const opt = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
+
 function stepsOf(report: ApplyReport): StepId[] {
   return [...new Set(report.calls.map(c => c.step))];
 }
@@ -486,9 +488,10 @@ function sanitizeTestLeg(r: TestLegReport): TestLegReport {
   return {
     ok: !!r.ok,
     legs: r.legs.map(l => ({
-      leg: String(l.leg), ok: !!l.ok,
+      leg: String(l.leg), ok: !!l.ok, target: opt(l.target),
       checks: (Array.isArray(l.checks) ? l.checks : []).map(c => ({
-        id: String(c.id), status: String(c.status), detail: c.detail === undefined ? undefined : String(c.detail), ms: typeof c.ms === 'number' ? c.ms : undefined,
+        id: String(c.id), title: opt(c.title), status: String(c.status), detail: opt(c.detail), ms: typeof c.ms === 'number' ? c.ms : undefined,
+        fix: c.status === 'pass' ? undefined : opt(c.fix),
       })),
     })),
   };

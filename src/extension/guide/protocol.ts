@@ -56,8 +56,8 @@ export interface GuideView {
   testLegAvailable: boolean;
 }
 
-export interface TestLegCheck { id: string; status: string; detail?: string; ms?: number }
-export interface TestLegReport { ok: boolean; legs: { leg: string; ok: boolean; checks: TestLegCheck[] }[] }
+export interface TestLegCheck { id: string; title?: string; status: string; detail?: string; ms?: number; fix?: string }
+export interface TestLegReport { ok: boolean; legs: { leg: string; ok: boolean; target?: string; checks: TestLegCheck[] }[] }
 
 // ---------------------------------------------------------------- webview -> extension
 

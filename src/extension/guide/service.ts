@@ -3,6 +3,7 @@
 // window, shared by the webview controllers, the status bar and the `mtls.cloudflareStatus` command.
 import * as vscode from 'vscode';
 import * as fs from 'fs/promises';
+import * as path from 'path';
 import type * as CoreCloudflare from '../../core/cloudflare';
 import type { AopMode, CloudflareOptions, ExplainedError, SetupStatus, StepStatus } from '../../core/cloudflare/types';
 import type { CaEntry, StoreEntry, StoreTree } from '../../core/pki/types';
@@ -74,7 +75,7 @@ export class GuideService implements vscode.Disposable {
     this.subs.push(
       tokens.onDidChange(() => this.inputsChanged()),
       vscode.workspace.onDidChangeConfiguration(e => {
-        if (e.affectsConfiguration('mtls.cloudflare') || e.affectsConfiguration('mtls.storePath')) this.inputsChanged();
+        if (e.affectsConfiguration('mtls.cloudflare') || e.affectsConfiguration('mtls.storePath') || e.affectsConfiguration('mtls.originPullCertificate')) this.inputsChanged();
       }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.inputsChanged()),
     );
@@ -145,6 +146,13 @@ export class GuideService implements vscode.Disposable {
     }
   }
 
+  private testLegPullCert(): string | undefined {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    const v = (vscode.workspace.getConfiguration('mtls', folder?.uri).get<string>('originPullCertificate') ?? '').trim();
+    if (!v) return undefined;
+    return path.isAbsolute(v) || !folder ? v : path.join(folder.uri.fsPath, v);
+  }
+
   /** Origin-pull certificates with a key, newest first (expired, revoked and archived ones left out). */
   pullCerts(tree: StoreTree | undefined): StoreEntry[] {
     if (!tree) return [];
@@ -162,7 +170,8 @@ export class GuideService implements vscode.Disposable {
     const cas = (tree?.cas ?? []).filter(c => !c.archived);
     const ca = s.caName ? cas.find(c => c.name === s.caName) : cas.length === 1 ? cas[0] : undefined;
     const pulls = this.pullCerts(tree);
-    const chosenPull = this.shared.context.workspaceState.get<string>(PULL_CERT_KEY);
+    // The guide's own choice, else the certificate Test Leg is set up with (mtls.originPullCertificate).
+    const chosenPull = this.shared.context.workspaceState.get<string>(PULL_CERT_KEY) ?? this.testLegPullCert();
     const pullCert = s.aopMode === 'global' ? undefined : pulls.find(p => p.certPath === chosenPull) ?? pulls[0];
     const missing: GuideView['missing'] = [];
     if (!trusted) missing.push('trust');
