@@ -1,20 +1,23 @@
-// Building and signing certificates. Keys come from Node's native crypto; certificates are assembled by
-// @peculiar/x509 and signed through Node's WebCrypto, so RSA and ECDSA CAs can each sign RSA and ECDSA
-// leaves, and no signature is computed in JavaScript.
+// Building and signing certificates. Keys come from Node's native async crypto; certificates are laid out by
+// x509.ts and signed by Node (OpenSSL), so RSA and ECDSA CAs can each sign RSA and ECDSA leaves and no
+// signature is computed in JavaScript.
 import * as crypto from 'crypto';
 import { MtlsError } from '../errors';
 import type { CertAndKey, CertProfile, CreateCaOptions, CsrInfo, IssueOptions, SignCsrOptions, SubjectAltName } from './types';
 import { CERT_PROFILES } from './types';
 import { checkKeyAlgorithm, generateKey, parseCertificate, parseSan, privateKeyObject, assertKeyMatches } from './pem';
-import { subtle, x509 } from './lib';
 import { signedParts } from './der';
+import {
+  OID, authorityKeyIdentifier, basicConstraints, decodeBasicConstraints, decodeSans, decodeSubjectKeyId, encodeName, extKeyUsage, field,
+  keyIdentifier, keyUsage, parseCertificateDer, parseCsrDer, signCertificate, subjectAltName, subjectKeyIdentifier,
+} from './x509';
 
 /** notBefore is set this far in the past, so a client whose clock is slightly behind accepts a fresh certificate. */
 export const BACKDATE_MS = 5 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export const OID_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
-export const OID_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+export const OID_CLIENT_AUTH = OID.clientAuth;
+export const OID_SERVER_AUTH = OID.serverAuth;
 
 function checkDays(days: number | undefined, fallback: number): number {
   const d = days ?? fallback;
@@ -49,105 +52,53 @@ export function randomSerial(): string {
   return bytes.toString('hex');
 }
 
-function subjectName(cn: string, org?: string): Record<string, string[]>[] {
-  const name: Record<string, string[]>[] = [];
-  if (org) name.push({ O: [org] });
-  name.push({ CN: [cn] });
-  return name;
+function spkiOf(key: crypto.KeyObject): Buffer {
+  return crypto.createPublicKey(key).export({ type: 'spki', format: 'der' });
 }
 
-/** Signing parameters for a private key: algorithm for WebCrypto import and for the signature. */
-function signingParams(key: crypto.KeyObject): { importAlg: RsaHashedImportParams | EcKeyImportParams; signAlg: Algorithm | EcdsaParams } {
-  if (key.asymmetricKeyType === 'rsa') {
-    const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-    return { importAlg: alg, signAlg: alg };
-  }
-  if (key.asymmetricKeyType === 'ec') {
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    const namedCurve = curve === 'prime256v1' ? 'P-256' : curve === 'secp384r1' ? 'P-384' : curve === 'secp521r1' ? 'P-521' : undefined;
-    if (!namedCurve) throw new MtlsError('unsupported', `Signing with an EC key on the curve ${curve} is not supported; use P-256 or P-384.`);
-    return { importAlg: { name: 'ECDSA', namedCurve }, signAlg: { name: 'ECDSA', hash: namedCurve === 'P-256' ? 'SHA-256' : namedCurve === 'P-384' ? 'SHA-384' : 'SHA-512' } as EcdsaParams };
-  }
-  throw new MtlsError('unsupported', `Signing with a ${key.asymmetricKeyType} key is not supported; use an RSA or EC (P-256/P-384) CA key.`);
-}
-
-async function importSigningKey(key: crypto.KeyObject): Promise<{ cryptoKey: CryptoKey; signAlg: Algorithm | EcdsaParams }> {
-  const { importAlg, signAlg } = signingParams(key);
-  const cryptoKey = await subtle.importKey('pkcs8', toArrayBuffer(key.export({ type: 'pkcs8', format: 'der' })), importAlg, false, ['sign']);
-  return { cryptoKey, signAlg };
-}
-
-export function toArrayBuffer(buf: Uint8Array): ArrayBuffer {
-  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-}
-
-function spkiDer(publicKey: crypto.KeyObject): ArrayBuffer {
-  return toArrayBuffer(publicKey.export({ type: 'spki', format: 'der' }));
-}
-
-/** The SAN extension of a certificate or CSR, parsed. */
-export function sanExtension(extensions: { type: string; rawData: ArrayBuffer }[]) {
-  const X = x509();
-  const raw = extensions.find(e => e.type === '2.5.29.17');
-  return raw ? new X.SubjectAlternativeNameExtension(raw.rawData) : null;
-}
-
-function isRsa(publicKey: crypto.KeyObject): boolean {
-  return publicKey.asymmetricKeyType === 'rsa';
-}
-
-function leafExtensions(profile: CertProfile, publicKey: crypto.KeyObject, sans: SubjectAltName[]) {
-  const X = x509();
-  const F = X.KeyUsageFlags;
-  const exts: InstanceType<typeof X.Extension>[] = [new X.BasicConstraintsExtension(false, undefined, true)];
-  let usage = F.digitalSignature;
-  if (isRsa(publicKey)) usage |= F.keyEncipherment; // RSA key exchange in TLS 1.2 servers; harmless for clients
-  exts.push(new X.KeyUsagesExtension(usage, true) );
-  exts.push(new X.ExtendedKeyUsageExtension([profile === 'server' ? OID_SERVER_AUTH : OID_CLIENT_AUTH], false) );
-  if (sans.length) exts.push(new X.SubjectAlternativeNameExtension(sans.map(s => ({ type: s.type === 'uri' ? 'url' as const : s.type, value: s.value })), false) );
+function leafExtensions(profile: CertProfile, publicKey: crypto.KeyObject, sans: SubjectAltName[]): Buffer[] {
+  const exts = [
+    basicConstraints(false),
+    // keyEncipherment for RSA: RSA key exchange in TLS 1.2 servers; harmless for clients
+    keyUsage(publicKey.asymmetricKeyType === 'rsa' ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature']),
+    extKeyUsage([profile === 'server' ? OID.serverAuth : OID.clientAuth]),
+  ];
+  if (sans.length) exts.push(subjectAltName(sans));
   return exts;
 }
 
-async function signLeaf(
-  ca: CertAndKey,
-  subject: Record<string, string[]>[] | InstanceType<ReturnType<typeof x509>['Name']>,
-  publicKey: crypto.KeyObject,
-  profile: CertProfile,
-  sans: SubjectAltName[],
-  days: number,
-): Promise<string> {
-  const X = x509();
+/** Signs a leaf for `subject` (an encoded Name) and `publicKey` with the CA. */
+function signLeaf(ca: CertAndKey, subject: Buffer, publicKey: crypto.KeyObject, profile: CertProfile, sans: SubjectAltName[], days: number): string {
   const caPem = parseCertificate(ca.certPem, 'the CA certificate');
-  const caCert = new X.X509Certificate(caPem);
+  const caX509 = new crypto.X509Certificate(caPem);
+  const caCert = parseCertificateDer(caX509.raw);
   const caKey = privateKeyObject(ca.keyPem, 'the CA key');
   assertKeyMatches(caPem, ca.keyPem, 'of the CA', 'of the CA');
-  const bc = caCert.getExtension(X.BasicConstraintsExtension);
-  if (!bc?.ca) throw new MtlsError('bad-option', `"${caCert.subject}" is not a CA certificate (no basicConstraints CA:TRUE); it cannot sign certificates.`);
-  const { cryptoKey, signAlg } = await importSigningKey(caKey);
-  const caSki = caCert.getExtension(X.SubjectKeyIdentifierExtension);
+  const bc = caCert.extensions.find(e => e.oid === OID.basicConstraints);
+  if (!bc || !decodeBasicConstraints(bc.value).ca) {
+    throw new MtlsError('bad-option', `"${caCert.subject.text}" is not a CA certificate (no basicConstraints CA:TRUE); it cannot sign certificates.`);
+  }
+  const caSki = caCert.extensions.find(e => e.oid === OID.subjectKeyId);
   const now = Date.now();
-  const notBefore = new Date(now - BACKDATE_MS);
   let notAfter = new Date(now + days * DAY_MS);
   if (notAfter > caCert.notAfter) notAfter = caCert.notAfter; // never outlive the CA
-  const spki = spkiDer(publicKey);
-  const extensions = leafExtensions(profile, publicKey, sans);
-  extensions.push(await X.SubjectKeyIdentifierExtension.create(spki, false));
-  extensions.push(caSki ? new X.AuthorityKeyIdentifierExtension(caSki.keyId, false) : await X.AuthorityKeyIdentifierExtension.create(caCert.publicKey, false));
-  const cert = await X.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  return signCertificate({
+    serial: Buffer.from(randomSerial(), 'hex'),
+    issuer: caCert.subject.der, // byte for byte, so name matching never depends on re-encoding
     subject,
-    issuer: caCert.subjectName,
-    notBefore,
+    notBefore: new Date(now - BACKDATE_MS),
     notAfter,
-    publicKey: spki,
-    signingKey: cryptoKey,
-    signingAlgorithm: signAlg,
-    extensions,
-  });
-  return cert.toString('pem') + '\n';
+    spki,
+    extensions: [
+      ...leafExtensions(profile, publicKey, sans),
+      subjectKeyIdentifier(keyIdentifier(spki)),
+      authorityKeyIdentifier(caSki ? decodeSubjectKeyId(caSki.value) : keyIdentifier(caCert.spki)),
+    ],
+  }, caKey);
 }
 
-/** A self-signed root CA: CA:TRUE critical, keyCertSign+cRLSign critical, SKI; SHA-256 (SHA-384 for P-384). */
+/** A self-signed root CA: CA:TRUE critical, keyCertSign+cRLSign critical, SKI/AKI; SHA-256 (SHA-384 for P-384). */
 export async function createRootCa(options: CreateCaOptions): Promise<CertAndKey> {
   const cn = checkText(options.cn, 'common name (CN)', true)!;
   const org = checkText(options.org, 'organization (O)', false);
@@ -156,30 +107,21 @@ export async function createRootCa(options: CreateCaOptions): Promise<CertAndKey
   options.onProgress?.(`Generating the CA key (${keyAlg})…`);
   const pair = await generateKey(keyAlg);
   options.onProgress?.('Signing the CA certificate…');
-  const X = x509();
   const key = crypto.createPrivateKey(pair.keyPem);
-  const { cryptoKey, signAlg } = await importSigningKey(key);
-  const spki = spkiDer(crypto.createPublicKey(key));
+  const spki = spkiOf(key);
+  const keyId = keyIdentifier(spki);
+  const name = encodeName(cn, org);
   const now = Date.now();
-  const name = subjectName(cn, org);
-  const ski = await X.SubjectKeyIdentifierExtension.create(spki, false);
-  const cert = await X.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: name,
+  const certPem = signCertificate({
+    serial: Buffer.from(randomSerial(), 'hex'),
     issuer: name,
+    subject: name,
     notBefore: new Date(now - BACKDATE_MS),
     notAfter: new Date(now + days * DAY_MS),
-    publicKey: spki,
-    signingKey: cryptoKey,
-    signingAlgorithm: signAlg,
-    extensions: [
-      new X.BasicConstraintsExtension(true, undefined, true),
-      new X.KeyUsagesExtension(X.KeyUsageFlags.keyCertSign | X.KeyUsageFlags.cRLSign, true),
-      ski,
-      new X.AuthorityKeyIdentifierExtension(ski.keyId, false),
-    ],
-  });
-  return { certPem: cert.toString('pem') + '\n', keyPem: pair.keyPem };
+    spki,
+    extensions: [basicConstraints(true), keyUsage(['keyCertSign', 'cRLSign']), subjectKeyIdentifier(keyId), authorityKeyIdentifier(keyId)],
+  }, key);
+  return { certPem, keyPem: pair.keyPem };
 }
 
 /** A leaf certificate for `profile` signed by `ca`, with a fresh key. */
@@ -192,12 +134,13 @@ export async function issueCertificate(ca: CertAndKey, options: IssueOptions): P
   const sans = (options.sans ?? []).map(parseSan);
   if (profile === 'server' && sans.length === 0) sans.push(parseSan(cn)); // browsers and curl match SANs only
   // Fail on a bad CA before spending time on a key.
-  parseCertificate(ca.certPem, 'the CA certificate');
+  const caPem = parseCertificate(ca.certPem, 'the CA certificate');
   privateKeyObject(ca.keyPem, 'the CA key');
+  assertKeyMatches(caPem, ca.keyPem, 'of the CA', 'of the CA');
   options.onProgress?.(`Generating the key (${keyAlg})…`);
   const pair = await generateKey(keyAlg);
   options.onProgress?.('Signing the certificate…');
-  const certPem = await signLeaf(ca, subjectName(cn, org), crypto.createPublicKey(pair.keyPem), profile, sans, days);
+  const certPem = signLeaf(ca, encodeName(cn, org), crypto.createPublicKey(pair.keyPem), profile, sans, days);
   return { certPem, keyPem: pair.keyPem };
 }
 
@@ -209,68 +152,31 @@ function csrDer(data: string | Uint8Array, source?: string): Buffer {
   throw new MtlsError('bad-csr', `${source ?? 'The input'} holds no certificate signing request (no "-----BEGIN CERTIFICATE REQUEST-----" block).`);
 }
 
-function sanListFrom(ext: { names: { items: { type: string; value: string }[] } } | null): SubjectAltName[] {
-  if (!ext) return [];
-  const out: SubjectAltName[] = [];
-  for (const n of ext.names.items) {
-    if (n.type === 'dns' || n.type === 'ip' || n.type === 'email') out.push({ type: n.type, value: n.value });
-    else if (n.type === 'url') out.push({ type: 'uri', value: n.value });
-  }
-  return out;
-}
+const CSR_HASHES: Record<string, string> = {
+  '1.2.840.113549.1.1.11': 'sha256', '1.2.840.113549.1.1.12': 'sha384', '1.2.840.113549.1.1.13': 'sha512', '1.2.840.113549.1.1.5': 'sha1',
+  '1.2.840.10045.4.3.2': 'sha256', '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512',
+};
 
 function readCsr(data: string | Uint8Array, source?: string) {
-  const X = x509();
   const der = csrDer(data, source);
-  let csr: InstanceType<typeof X.Pkcs10CertificateRequest>;
+  let csr: ReturnType<typeof parseCsrDer>;
+  let publicKey: crypto.KeyObject;
   try {
-    csr = new X.Pkcs10CertificateRequest(toArrayBuffer(der));
+    csr = parseCsrDer(der);
+    publicKey = crypto.createPublicKey({ key: csr.spki, format: 'der', type: 'spki' });
   } catch (err) {
     throw new MtlsError('bad-csr', `${source ?? 'The input'} is not a valid certificate signing request (${(err as Error).message}).`, undefined, { cause: err });
   }
-  let publicKey: crypto.KeyObject;
-  try {
-    publicKey = crypto.createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
-  } catch (err) {
-    throw new MtlsError('bad-csr', `The public key of ${source ?? 'the CSR'} cannot be read (${(err as Error).message}).`, undefined, { cause: err });
-  }
+  // The self-signature, checked by OpenSSL on the bytes as received.
   let signatureValid = false;
   try {
-    // Verify with Node (OpenSSL) directly: the signed part is the CertificationRequestInfo.
-    signatureValid = verifyCsrSignature(der, publicKey);
+    const { signed, algorithmOid, signature } = signedParts(der);
+    const hash = CSR_HASHES[algorithmOid];
+    signatureValid = !!hash && crypto.verify(hash, signed, publicKey, signature);
   } catch {
     signatureValid = false;
   }
   return { csr, publicKey, signatureValid, der };
-}
-
-/** Checks the self-signature of a PKCS#10 request with OpenSSL through Node, on the bytes as received. */
-function verifyCsrSignature(der: Buffer, publicKey: crypto.KeyObject): boolean {
-  const { signed, algorithmOid, signature } = signedParts(der);
-  const hashes: Record<string, string> = {
-    '1.2.840.113549.1.1.11': 'sha256', '1.2.840.113549.1.1.12': 'sha384', '1.2.840.113549.1.1.13': 'sha512', '1.2.840.113549.1.1.5': 'sha1',
-    '1.2.840.10045.4.3.2': 'sha256', '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512',
-  };
-  const hash = hashes[algorithmOid];
-  if (!hash) throw new MtlsError('bad-csr', `The CSR is signed with an unsupported algorithm (${algorithmOid}).`);
-  return crypto.verify(hash, signed, publicKey, signature);
-}
-
-/** Reads a PKCS#10 CSR and checks its signature. */
-export function parseCsr(data: string | Uint8Array, source?: string): CsrInfo {
-  const X = x509();
-  const { csr, publicKey, signatureValid } = readCsr(data, source);
-  const d = publicKey.asymmetricKeyDetails ?? {};
-  return {
-    subject: csr.subject,
-    subjectCn: csr.subjectName.getField('CN')[0],
-    sans: sanListFrom(sanExtension(csr.extensions) as never),
-    keyType: (publicKey.asymmetricKeyType ?? 'unknown').toUpperCase(),
-    keyBits: d.modulusLength ?? (d.namedCurve ? curveBits(d.namedCurve) : undefined),
-    curve: d.namedCurve ? curveName(d.namedCurve) : undefined,
-    signatureValid,
-    pem: csr.toString('pem') + '\n',
-  };
 }
 
 export function curveName(nodeCurve: string): string {
@@ -281,9 +187,29 @@ export function curveBits(nodeCurve: string): number | undefined {
   return ({ prime256v1: 256, secp384r1: 384, secp521r1: 521 } as Record<string, number>)[nodeCurve];
 }
 
+function csrSans(csr: ReturnType<typeof parseCsrDer>): SubjectAltName[] {
+  const ext = csr.extensions.find(e => e.oid === OID.subjectAltName);
+  return ext ? decodeSans(ext.value) : [];
+}
+
+/** Reads a PKCS#10 CSR and checks its signature. */
+export function parseCsr(data: string | Uint8Array, source?: string): CsrInfo {
+  const { csr, publicKey, signatureValid, der } = readCsr(data, source);
+  const d = publicKey.asymmetricKeyDetails ?? {};
+  return {
+    subject: csr.subject.text,
+    subjectCn: field(csr.subject, 'CN'),
+    sans: csrSans(csr),
+    keyType: (publicKey.asymmetricKeyType ?? 'unknown').toUpperCase(),
+    keyBits: d.modulusLength ?? (d.namedCurve ? curveBits(d.namedCurve) : undefined),
+    curve: d.namedCurve ? curveName(d.namedCurve) : undefined,
+    signatureValid,
+    pem: `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE REQUEST-----\n`,
+  };
+}
+
 /** Signs an external CSR (its signature is checked first); returns the certificate PEM. */
 export async function signCsr(ca: CertAndKey, csrData: string | Uint8Array, options: SignCsrOptions = {}): Promise<string> {
-  const X = x509();
   const profile = checkProfile(options.profile);
   const days = checkDays(options.days, 365);
   const { csr, publicKey, signatureValid } = readCsr(csrData, 'the CSR');
@@ -295,10 +221,10 @@ export async function signCsr(ca: CertAndKey, csrData: string | Uint8Array, opti
   if (kt === 'rsa' && (publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
     throw new MtlsError('bad-csr', `The CSR has an RSA key of ${publicKey.asymmetricKeyDetails?.modulusLength} bits; at least 2048 are required.`);
   }
-  const sans = options.sans ? options.sans.map(parseSan) : sanListFrom(sanExtension(csr.extensions) as never);
-  if (!csr.subjectName.getField('CN')[0] && sans.length === 0) {
+  const sans = options.sans ? options.sans.map(parseSan) : csrSans(csr);
+  if (!field(csr.subject, 'CN') && sans.length === 0) {
     throw new MtlsError('bad-csr', 'The CSR has neither a common name nor subject alternative names.');
   }
   options.onProgress?.('Signing the certificate…');
-  return signLeaf(ca, csr.subjectName, publicKey, profile, sans, days);
+  return signLeaf(ca, csr.subject.der, publicKey, profile, sans, days);
 }

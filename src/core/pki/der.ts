@@ -1,5 +1,85 @@
-// A minimal DER walker for the few places where the exact bytes matter (signed parts are verified as they
-// were received, never re-encoded).
+// A small DER encoder and reader: enough ASN.1 for X.509 certificates, CSRs, extensions and PKCS#12
+// containers. Every signature is computed and checked by Node's crypto (OpenSSL); this module only lays out
+// and reads bytes. Signed parts are always verified on the bytes as received, never re-encoded.
+//
+// Reading is strict DER (definite lengths); PKCS#12 files from other tools, which may use BER, are read
+// through forge's tolerant parser instead (see pkcs12.ts).
+
+export const TAG = {
+  BOOLEAN: 0x01, INTEGER: 0x02, BIT_STRING: 0x03, OCTET_STRING: 0x04, NULL: 0x05, OID: 0x06, UTF8: 0x0c,
+  PRINTABLE: 0x13, T61: 0x14, IA5: 0x16, UTC_TIME: 0x17, GENERALIZED_TIME: 0x18, UNIVERSAL_STRING: 0x1c, BMP: 0x1e,
+  SEQUENCE: 0x30, SET: 0x31,
+} as const;
+
+// ---- encoding -------------------------------------------------------------------------------
+
+function lengthBytes(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+export function tlv(tag: number, content: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([tag]), lengthBytes(content.length), content]);
+}
+
+export const seq = (...items: Buffer[]): Buffer => tlv(TAG.SEQUENCE, Buffer.concat(items));
+/** SET OF, with its elements sorted as DER requires. */
+export const set = (...items: Buffer[]): Buffer => tlv(TAG.SET, Buffer.concat([...items].sort(Buffer.compare)));
+export const nul = (): Buffer => Buffer.from([TAG.NULL, 0]);
+export const bool = (v: boolean): Buffer => tlv(TAG.BOOLEAN, Buffer.from([v ? 0xff : 0]));
+export const octets = (b: Buffer): Buffer => tlv(TAG.OCTET_STRING, b);
+export const utf8 = (s: string): Buffer => tlv(TAG.UTF8, Buffer.from(s, 'utf8'));
+export const ia5 = (s: string): Buffer => tlv(TAG.IA5, Buffer.from(s, 'ascii'));
+export const bitString = (b: Buffer, unusedBits = 0): Buffer => tlv(TAG.BIT_STRING, Buffer.concat([Buffer.from([unusedBits]), b]));
+/** [n] EXPLICIT: a constructed context tag around an encoded element. */
+export const explicit = (n: number, inner: Buffer): Buffer => tlv(0xa0 | n, inner);
+/** [n] IMPLICIT on a primitive: the content with a context tag. */
+export const implicit = (n: number, content: Buffer): Buffer => tlv(0x80 | n, content);
+
+export function bmp(s: string): Buffer {
+  const b = Buffer.alloc(s.length * 2);
+  for (let i = 0; i < s.length; i++) b.writeUInt16BE(s.charCodeAt(i), i * 2);
+  return tlv(TAG.BMP, b);
+}
+
+/** A non-negative INTEGER from a number or from unsigned big-endian bytes. */
+export function int(v: number | Buffer): Buffer {
+  let b: Buffer;
+  if (typeof v === 'number') {
+    const bytes: number[] = [];
+    for (let x = v; x > 0; x = Math.floor(x / 256)) bytes.unshift(x & 0xff);
+    b = Buffer.from(bytes.length ? bytes : [0]);
+  } else {
+    let i = 0;
+    while (i < v.length - 1 && v[i] === 0) i++;
+    b = v.subarray(i);
+    if (b.length === 0) b = Buffer.from([0]);
+  }
+  if (b[0] & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
+  return tlv(TAG.INTEGER, b);
+}
+
+export function oid(dotted: string): Buffer {
+  const parts = dotted.split('.').map(Number);
+  const out: number[] = [parts[0] * 40 + parts[1]];
+  for (const p of parts.slice(2)) {
+    const chunk: number[] = [p & 0x7f];
+    for (let v = Math.floor(p / 128); v > 0; v = Math.floor(v / 128)) chunk.unshift((v & 0x7f) | 0x80);
+    out.push(...chunk);
+  }
+  return tlv(TAG.OID, Buffer.from(out));
+}
+
+/** UTCTime until 2049, GeneralizedTime from 2050 (RFC 5280 4.1.2.5). */
+export function time(d: Date): Buffer {
+  const iso = d.toISOString(); // 2026-11-27T07:29:44.123Z
+  const digits = iso.slice(0, 19).replace(/[-T:]/g, ''); // 20261127072944
+  return d.getUTCFullYear() < 2050 ? tlv(TAG.UTC_TIME, Buffer.from(digits.slice(2) + 'Z')) : tlv(TAG.GENERALIZED_TIME, Buffer.from(digits + 'Z'));
+}
+
+// ---- reading --------------------------------------------------------------------------------
 
 export interface Tlv {
   tag: number;
@@ -14,11 +94,13 @@ export interface Tlv {
 export function readTlv(buf: Buffer, offset: number): Tlv {
   if (offset + 2 > buf.length) throw new Error('truncated DER');
   const tag = buf[offset];
+  if ((tag & 0x1f) === 0x1f) throw new Error('multi-byte tags are not supported');
   let i = offset + 1;
   let len = buf[i++];
   if (len & 0x80) {
     const n = len & 0x7f;
-    if (n === 0 || n > 4) throw new Error('unsupported DER length');
+    if (n === 0) throw new Error('indefinite length (BER) is not DER');
+    if (n > 4) throw new Error('DER length too large');
     len = 0;
     for (let k = 0; k < n; k++) len = len * 256 + buf[i++];
   }
@@ -37,8 +119,11 @@ export function children(buf: Buffer, parent: Tlv): Tlv[] {
   return out;
 }
 
+export const content = (buf: Buffer, t: Tlv): Buffer => buf.subarray(t.start, t.end);
+export const whole = (buf: Buffer, t: Tlv): Buffer => buf.subarray(t.offset, t.end);
+
 export function oidToString(bytes: Buffer): string {
-  const parts = [Math.floor(bytes[0] / 40), bytes[0] % 40];
+  const parts = [Math.min(2, Math.floor(bytes[0] / 40)), bytes[0] - Math.min(2, Math.floor(bytes[0] / 40)) * 40];
   let v = 0;
   for (let k = 1; k < bytes.length; k++) {
     v = v * 128 + (bytes[k] & 0x7f);
@@ -47,16 +132,54 @@ export function oidToString(bytes: Buffer): string {
   return parts.join('.');
 }
 
+export function readOid(buf: Buffer, t: Tlv): string {
+  if (t.tag !== TAG.OID) throw new Error('expected an OBJECT IDENTIFIER');
+  return oidToString(content(buf, t));
+}
+
+/** Unsigned hex of an INTEGER (uppercase, no leading zero bytes). */
+export function readIntHex(buf: Buffer, t: Tlv): string {
+  if (t.tag !== TAG.INTEGER) throw new Error('expected an INTEGER');
+  let b = content(buf, t);
+  while (b.length > 1 && b[0] === 0) b = b.subarray(1);
+  return b.toString('hex').toUpperCase();
+}
+
+export function readString(buf: Buffer, t: Tlv): string {
+  const c = content(buf, t);
+  switch (t.tag) {
+    case TAG.UTF8: return c.toString('utf8');
+    case TAG.PRINTABLE: case TAG.IA5: case 0x1a /* VisibleString */: case 0x12 /* NumericString */: return c.toString('latin1');
+    case TAG.T61: return c.toString('latin1');
+    case TAG.BMP: {
+      let s = '';
+      for (let i = 0; i + 1 < c.length; i += 2) s += String.fromCharCode(c.readUInt16BE(i));
+      return s;
+    }
+    case TAG.UNIVERSAL_STRING: {
+      let s = '';
+      for (let i = 0; i + 3 < c.length; i += 4) s += String.fromCodePoint(c.readUInt32BE(i));
+      return s;
+    }
+    default: return '#' + whole(buf, t).toString('hex');
+  }
+}
+
+export function readTime(buf: Buffer, t: Tlv): Date {
+  const s = content(buf, t).toString('latin1');
+  const m = t.tag === TAG.UTC_TIME ? /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?Z$/.exec(s) : /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?(?:\.\d+)?Z$/.exec(s);
+  if (!m) throw new Error(`unreadable time "${s}"`);
+  let year = Number(m[1]);
+  if (t.tag === TAG.UTC_TIME) year += year < 50 ? 2000 : 1900;
+  return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)));
+}
+
 /** For SEQUENCE { signedPart, AlgorithmIdentifier, BIT STRING } (certificates, CSRs, CRLs). */
 export function signedParts(der: Buffer): { signed: Buffer; algorithmOid: string; signature: Buffer } {
   const outer = readTlv(der, 0);
   const [tbs, alg, sig] = children(der, outer);
-  if (!tbs || !alg || !sig || sig.tag !== 0x03) throw new Error('not a signed structure');
-  const oid = children(der, alg)[0];
-  if (!oid || oid.tag !== 0x06) throw new Error('no algorithm OID');
-  return {
-    signed: der.subarray(tbs.offset, tbs.end),
-    algorithmOid: oidToString(der.subarray(oid.start, oid.end)),
-    signature: der.subarray(sig.start + 1, sig.end), // drop the unused-bits byte
-  };
+  if (!tbs || !alg || !sig || sig.tag !== TAG.BIT_STRING) throw new Error('not a signed structure');
+  const o = children(der, alg)[0];
+  if (!o) throw new Error('no algorithm OID');
+  return { signed: whole(der, tbs), algorithmOid: readOid(der, o), signature: der.subarray(sig.start + 1, sig.end) };
 }

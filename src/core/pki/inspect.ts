@@ -1,22 +1,19 @@
 // Inspecting and verifying certificates (RSA and EC): Node's X509Certificate for the key, fingerprints and
-// signatures (OpenSSL underneath), @peculiar/x509 for the extensions Node does not expose.
+// signatures (OpenSSL underneath), x509.ts for the extensions Node does not expose.
 import * as crypto from 'crypto';
 import { MtlsError } from '../errors';
-import type { CertificateInfo, SubjectAltName, VerifyResult } from './types';
+import type { CertificateInfo, VerifyResult } from './types';
 import { parseCertificate } from './pem';
-import { curveBits, curveName, OID_CLIENT_AUTH, OID_SERVER_AUTH, sanExtension, toArrayBuffer } from './certs';
-import { x509 } from './lib';
-import { signedParts } from './der';
+import { curveBits, curveName } from './certs';
+import {
+  OID, ParsedCertificate, decodeAuthorityKeyId, decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSans, decodeSubjectKeyId, field,
+  parseCertificateDer,
+} from './x509';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-const KEY_USAGE_NAMES: [number, string][] = [
-  [1, 'digitalSignature'], [2, 'nonRepudiation'], [4, 'keyEncipherment'], [8, 'dataEncipherment'], [16, 'keyAgreement'],
-  [32, 'keyCertSign'], [64, 'cRLSign'], [128, 'encipherOnly'], [256, 'decipherOnly'],
-];
-
 const EKU_NAMES: Record<string, string> = {
-  [OID_SERVER_AUTH]: 'serverAuth', [OID_CLIENT_AUTH]: 'clientAuth', '1.3.6.1.5.5.7.3.3': 'codeSigning',
+  [OID.serverAuth]: 'serverAuth', [OID.clientAuth]: 'clientAuth', '1.3.6.1.5.5.7.3.3': 'codeSigning',
   '1.3.6.1.5.5.7.3.4': 'emailProtection', '1.3.6.1.5.5.7.3.8': 'timeStamping', '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
   '2.5.29.37.0': 'anyExtendedKeyUsage',
 };
@@ -38,71 +35,48 @@ export function sha256Hex(certPem: string): string {
   return new crypto.X509Certificate(certPem).fingerprint256.replace(/:/g, '').toLowerCase();
 }
 
-export function sansOf(extensions: { type: string; rawData: ArrayBuffer }[]): SubjectAltName[] {
-  const ext = sanExtension(extensions);
-  if (!ext) return [];
-  const out: SubjectAltName[] = [];
-  for (const n of ext.names.items) {
-    if (n.type === 'dns' || n.type === 'ip' || n.type === 'email') out.push({ type: n.type, value: n.value });
-    else if (n.type === 'url') out.push({ type: 'uri', value: n.value });
-  }
-  return out;
-}
-
-function sigAlgOid(der: Buffer): string | undefined {
-  try {
-    return signedParts(der).algorithmOid;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Everything a person wants to know about a certificate (RSA or EC). */
 export function inspectCertificate(data: string | Uint8Array, source?: string, now = new Date()): CertificateInfo {
   const pem = parseCertificate(data, source);
-  const X = x509();
   const node = new crypto.X509Certificate(pem);
-  let cert: InstanceType<typeof X.X509Certificate>;
+  let cert: ParsedCertificate;
   try {
-    cert = new X.X509Certificate(toArrayBuffer(node.raw));
+    cert = parseCertificateDer(node.raw);
   } catch (err) {
     throw new MtlsError('bad-pem', `${source ?? 'The certificate'} cannot be parsed (${(err as Error).message}).`, undefined, { cause: err });
   }
-  const exts = cert.extensions;
-  const find = (oid: string) => exts.find(e => e.type === oid);
-  const ku = find('2.5.29.15');
-  const usages = ku ? new X.KeyUsagesExtension(ku.rawData).usages : 0;
-  const eku = find('2.5.29.37');
-  const bcRaw = find('2.5.29.19');
-  const bc = bcRaw ? new X.BasicConstraintsExtension(bcRaw.rawData) : undefined;
-  const skiRaw = find('2.5.29.14');
-  const akiRaw = find('2.5.29.35');
+  const ext = (oid: string) => cert.extensions.find(e => e.oid === oid);
+  const ku = ext(OID.keyUsage);
+  const eku = ext(OID.extKeyUsage);
+  const bcExt = ext(OID.basicConstraints);
+  const bc = bcExt ? decodeBasicConstraints(bcExt.value) : undefined;
+  const skiExt = ext(OID.subjectKeyId);
+  const akiExt = ext(OID.authorityKeyId);
+  const sanExt = ext(OID.subjectAltName);
   const pub = node.publicKey;
   const details = pub.asymmetricKeyDetails ?? {};
   const isCa = !!bc?.ca;
-  const selfSigned = node.subject === node.issuer && (() => { try { return node.verify(pub); } catch { return false; } })();
-  const notBefore = new Date(node.validFrom);
-  const notAfter = new Date(node.validTo);
-  const extKeyUsage = eku ? Array.from(new X.ExtendedKeyUsageExtension(eku.rawData).usages).map(u => EKU_NAMES[String(u)] ?? String(u)) : [];
-  const subjectName = cert.subjectName;
-  const issuerName = cert.issuerName;
-  const oid = sigAlgOid(node.raw);
+  const selfSigned = cert.subject.der.equals(cert.issuer.der) && (() => { try { return node.verify(pub); } catch { return false; } })();
+  const notBefore = cert.notBefore;
+  const notAfter = cert.notAfter;
+  const extKeyUsage = eku ? decodeExtKeyUsage(eku.value).map(u => EKU_NAMES[u] ?? u) : [];
+  const aki = akiExt ? decodeAuthorityKeyId(akiExt.value) : undefined;
   return {
-    subject: cert.subject,
-    subjectCn: subjectName.getField('CN')[0],
-    subjectOrg: subjectName.getField('O')[0],
-    issuer: cert.issuer,
-    issuerCn: issuerName.getField('CN')[0],
-    serial: node.serialNumber.toUpperCase().replace(/^(00)+(?=.)/, ''),
-    sans: sansOf(exts),
+    subject: cert.subject.text,
+    subjectCn: field(cert.subject, 'CN'),
+    subjectOrg: field(cert.subject, 'O'),
+    issuer: cert.issuer.text,
+    issuerCn: field(cert.issuer, 'CN'),
+    serial: cert.serial,
+    sans: sanExt ? decodeSans(sanExt.value) : [],
     keyType: (pub.asymmetricKeyType ?? 'unknown').toUpperCase(),
     keyBits: details.modulusLength ?? (details.namedCurve ? curveBits(details.namedCurve) : undefined),
     curve: details.namedCurve ? curveName(details.namedCurve) : undefined,
-    signatureAlgorithm: oid ? SIG_ALG_NAMES[oid] ?? oid : 'unknown',
-    keyUsage: KEY_USAGE_NAMES.filter(([bit]) => usages & bit).map(([, name]) => name),
+    signatureAlgorithm: SIG_ALG_NAMES[cert.signatureOid] ?? cert.signatureOid,
+    keyUsage: ku ? decodeKeyUsage(ku.value) : [],
     keyUsageCritical: !!ku?.critical,
     extKeyUsage,
-    basicConstraints: bc ? { ca: bc.ca, pathLength: bc.pathLength, critical: bc.critical } : undefined,
+    basicConstraints: bc ? { ca: bc.ca, pathLength: bc.pathLength, critical: bcExt!.critical } : undefined,
     isCa,
     selfSigned,
     notBefore,
@@ -113,8 +87,8 @@ export function inspectCertificate(data: string | Uint8Array, source?: string, n
     fingerprintSha256: node.fingerprint256,
     fingerprintSha1: node.fingerprint,
     sha256: node.fingerprint256.replace(/:/g, '').toLowerCase(),
-    ski: skiRaw ? colonHex(new X.SubjectKeyIdentifierExtension(skiRaw.rawData).keyId) : undefined,
-    aki: akiRaw ? (() => { const id = new X.AuthorityKeyIdentifierExtension(akiRaw.rawData).keyId; return id ? colonHex(id) : undefined; })() : undefined,
+    ski: skiExt ? colonHex(decodeSubjectKeyId(skiExt.value).toString('hex')) : undefined,
+    aki: aki ? colonHex(aki.toString('hex')) : undefined,
     profile: isCa ? 'ca' : extKeyUsage.includes('serverAuth') ? 'server' : extKeyUsage.includes('clientAuth') ? 'client' : undefined,
     pem,
   };

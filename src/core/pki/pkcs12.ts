@@ -10,6 +10,7 @@ import { MtlsError } from '../errors';
 import type { P12Flavor, Pkcs12Contents, Pkcs12Options } from './types';
 import { parseCertificate, privateKeyObject, assertKeyMatches } from './pem';
 import { forge } from './lib';
+import * as D from './der';
 
 const OID = {
   data: '1.2.840.113549.1.7.1',
@@ -34,22 +35,18 @@ const PKCS12_ITERATIONS = 2048; // OpenSSL's default for the PKCS#12 KDF (MAC, l
 
 type Asn1 = Forge.asn1.Asn1;
 
+/** DER builders (der.ts) in the shape the writer below uses. */
 function A() {
-  const f = forge();
-  const a = f.asn1;
-  const U = a.Class.UNIVERSAL;
   return {
-    f,
-    seq: (v: Asn1[]) => a.create(U, a.Type.SEQUENCE, true, v),
-    set: (v: Asn1[]) => a.create(U, a.Type.SET, true, v),
-    oid: (o: string) => a.create(U, a.Type.OID, false, a.oidToDer(o).getBytes()),
-    int: (n: number) => a.create(U, a.Type.INTEGER, false, a.integerToDer(n).getBytes()),
-    octets: (b: Buffer) => a.create(U, a.Type.OCTETSTRING, false, b.toString('binary')),
-    nul: () => a.create(U, a.Type.NULL, false, ''),
-    bmp: (s: string) => a.create(U, a.Type.BMPSTRING, false, s),
-    ctx0: (v: Asn1[] | string, constructed = true) => a.create(a.Class.CONTEXT_SPECIFIC, 0, constructed, v as Asn1[]),
-    der: (x: Asn1) => Buffer.from(a.toDer(x).getBytes(), 'binary'),
-    fromDer: (b: Buffer) => a.fromDer(f.util.createBuffer(b.toString('binary'))),
+    seq: (v: Buffer[]) => D.seq(...v),
+    set: (v: Buffer[]) => D.set(...v),
+    oid: (o: string) => D.oid(o),
+    int: (n: number) => D.int(n),
+    octets: (b: Buffer) => D.octets(b),
+    nul: () => D.nul(),
+    bmp: (s: string) => D.bmp(s),
+    ctx0: (v: Buffer[]) => D.explicit(0, Buffer.concat(v)),
+    der: (x: Buffer) => x,
   };
 }
 
@@ -94,7 +91,7 @@ export function pkcs12Kdf(password: string, salt: Buffer, id: 1 | 2 | 3, iterati
 }
 
 /** Encrypts `plain`; returns the AlgorithmIdentifier and the ciphertext. */
-function encrypt(plain: Buffer, password: string, scheme: 'pbes2' | '3des' | 'rc2-40'): { algId: Asn1; cipherText: Buffer } {
+function encrypt(plain: Buffer, password: string, scheme: 'pbes2' | '3des' | 'rc2-40'): { algId: Buffer; cipherText: Buffer } {
   const a = A();
   if (scheme === 'pbes2') {
     const salt = crypto.randomBytes(16);
@@ -120,7 +117,7 @@ function encrypt(plain: Buffer, password: string, scheme: 'pbes2' | '3des' | 'rc
     return { algId: a.seq([a.oid(OID.pbeSha1TripleDes), params]), cipherText: Buffer.concat([c.update(plain), c.final()]) };
   }
   // RC2 with 40 effective key bits: not in OpenSSL 3's default provider, so forge's JavaScript RC2.
-  const f = a.f;
+  const f = forge();
   const key = pkcs12Kdf(password, salt, 1, PKCS12_ITERATIONS, 5, 'sha1');
   const iv = pkcs12Kdf(password, salt, 2, PKCS12_ITERATIONS, 8, 'sha1');
   const cipher = f.rc2.createEncryptionCipher(f.util.createBuffer(key.toString('binary')), 40);
@@ -160,7 +157,7 @@ export async function exportPkcs12(options: Pkcs12Options): Promise<Buffer> {
   const certEnc = encrypt(certSafe, options.password, flavor === 'modern' ? 'pbes2' : 'rc2-40');
   const certCI = a.seq([
     a.oid(OID.encryptedData),
-    a.ctx0([a.seq([a.int(0), a.seq([a.oid(OID.data), certEnc.algId, a.f.asn1.create(a.f.asn1.Class.CONTEXT_SPECIFIC, 0, false, certEnc.cipherText.toString('binary'))])])]),
+    a.ctx0([a.seq([a.int(0), a.seq([a.oid(OID.data), certEnc.algId, D.implicit(0, certEnc.cipherText)])])]),
   ]);
 
   const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
