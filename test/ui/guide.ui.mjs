@@ -1,7 +1,8 @@
 // Drives the Cloudflare setup guide like a person, against the fake Cloudflare API on loopback: the token
 // typed into "mTLS: Set Cloudflare API Token" from the Command Palette, the guide opened from the palette,
 // Apply clicked on steps 1-3 in the webview, "Apply all missing…" confirmed in VS Code's dialog for the
-// rest, each badge turning Done, the status bar showing both legs. Screenshot: media/screenshots/guide.png.
+// rest, each badge turning Done, the status bar showing both legs, and the guide coming back after a window
+// reload (serializer + webview state). Screenshot: media/screenshots/guide.png.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -141,4 +142,15 @@ export default async function ({ wb, page, log }) {
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.copyFileSync(shot, target);
   log('screenshot:', shot, '->', target);
+
+  log('reload the window: the serializer brings the guide back, from its saved state, then reads again');
+  await page.reload();
+  await wb.ready();
+  const g2 = wb.webview();
+  await g2.locator('h1', { hasText: 'Cloudflare mTLS setup' }).waitFor({ timeout: 90000 });
+  for (const id of ['upload-ca', 'associate-hostnames', 'waf-rule', 'aop-mode', 'ssl-mode']) {
+    await g2.locator(`#step-${id} .step-head .badge`, { hasText: 'Done' }).waitFor({ timeout: 60000 });
+  }
+  await g2.locator('[data-field="token"]', { hasText: 'set' }).waitFor();
+  log('guide restored after reload');
 }
