@@ -1,6 +1,7 @@
 // Drives the Certificate Explorer like a person: the mTLS view from the activity bar (welcome view),
 // "mTLS: Create CA..." from the Command Palette, a right-click on the CA -> "Issue Client Certificate...",
 // then the tree with the CA and its client certificate, the inspect document and a tooltip.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../host/codeServer.mjs';
@@ -107,4 +108,34 @@ export default async function ({ wb, page, workspace, log }) {
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.copyFileSync(shot, target);
   log('screenshot:', shot, '->', target);
+
+  log('the certificate context menu offers every action on it');
+  await page.mouse.move(0, 0);
+  await certRow.click({ button: 'right' });
+  const menu = page.locator('.context-view .monaco-menu');
+  await menu.waitFor();
+  const items = (await menu.locator('.action-item .action-label').allInnerTexts()).map(t => t.trim()).filter(Boolean);
+  log('menu:', JSON.stringify(items));
+  for (const want of ['Inspect Certificate', 'Verify Against CA', 'Copy SHA-256 Fingerprint', 'Export PKCS#12 (Browsers)...', 'Open PEM File',
+    'Renew Certificate', 'Revoke Certificate', 'Delete']) {
+    if (!items.includes(want)) throw new Error(`context menu lacks ${want}: ${JSON.stringify(items)}`);
+  }
+  if (items.includes('Issue Client Certificate...')) throw new Error('a leaf certificate offers to issue certificates');
+  await page.keyboard.press('Escape');
+
+  log('export a legacy PKCS#12 for the macOS keychain: flavour, password twice, save dialog');
+  await wb.contextMenu('alice@example.com', 'Export PKCS#12 (Browsers)...');
+  await wb.pick('Legacy (3DES)');
+  await wb.answer('s3cret-pass', { expectPrompt: 'Password for the PKCS#12 file' });
+  await wb.answer('s3cret-pass', { expectPrompt: 'Type the password again' });
+  // The save dialog (code-server's simple dialog) proposes <cert>-legacy.p12 beside the certificate.
+  await page.locator('.quick-input-widget .quick-input-box input').waitFor();
+  await page.waitForFunction(() => document.querySelector('.quick-input-widget .quick-input-box input')?.value.endsWith('alice-example.com-legacy.p12'), null, { timeout: 15000 });
+  await page.keyboard.press('Enter');
+  const p12 = path.join(workspace, '.mtls/acme-clients/certs/alice-example.com-legacy.p12');
+  for (let i = 0; i < 50 && !fs.existsSync(p12); i++) await page.waitForTimeout(200);
+  if (!fs.existsSync(p12)) throw new Error(`${p12} was not written`);
+  if ((fs.statSync(p12).mode & 0o777) !== 0o600) throw new Error('the p12 is not 0600');
+  execFileSync('openssl', ['pkcs12', '-legacy', '-in', p12, '-passin', 'pass:s3cret-pass', '-nokeys', '-out', '/dev/null'], { stdio: 'pipe' });
+  log('legacy p12 written and opened by openssl pkcs12 -legacy');
 }

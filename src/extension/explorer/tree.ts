@@ -208,7 +208,9 @@ export class CertificateTreeProvider implements vscode.TreeDataProvider<Explorer
     const e = node.entry;
     const status = expiryStatus(e.info, days, !!e.revoked);
     const label = node.kind === 'ca' ? e.name : (e.info.subjectCn ?? e.name);
-    const item = new vscode.TreeItem(label, node.kind === 'ca' && node.children.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    // A CA is always expandable and open: its first certificate then shows without a click (an item that
+    // was a leaf when the tree first drew it would otherwise come back collapsed).
+    const item = new vscode.TreeItem(label, node.kind === 'ca' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = node.id;
     item.description = describeEntry(e, days);
     item.resourceUri = statusUri(e.certPath, status);

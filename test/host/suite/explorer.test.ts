@@ -158,6 +158,52 @@ describe('Certificate Explorer', function () {
     assert.match(item.contextValue!, expected[1]);
   });
 
+  it('signs a CSR from a file: the certificate goes under the CA, the key stays with the requester', async () => {
+    const dir = path.join(tmp, 'csr');
+    fs.mkdirSync(dir);
+    const csrFile = path.join(dir, 'carol.csr');
+    require('child_process').execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+      '-keyout', path.join(dir, 'carol.key'), '-out', csrFile, '-subj', `/CN=carol-${suffix}`], { stdio: 'ignore' });
+    const signed = await vscode.commands.executeCommand<pki.StoredCertificate>('mtls.signCsr', { csr: csrFile, ca: caName, days: 30 });
+    assert.ok(signed, 'mtls.signCsr returned the certificate');
+    assert.strictEqual(signed.info.subjectCn, `carol-${suffix}`);
+    assert.strictEqual(signed.keyPath, undefined);
+    const row = await findRow(signed.certPath);
+    assert.ok(row && row.kind === 'cert' && row.ca?.certPath === ca.certPath, 'listed under the CA that signed it');
+    assert.doesNotMatch(api.getTreeItem(row!).contextValue!, /\bkey\b/, 'no key: no PKCS#12 export in its menu');
+    const tooltip = (api.getTreeItem(row!).tooltip as vscode.MarkdownString).value;
+    assert.match(tooltip, /Private key \| not in the store/);
+    // A garbled CSR is refused before anything is written.
+    fs.writeFileSync(path.join(dir, 'bad.csr'), '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n');
+    const before = fs.readdirSync(path.join(root, caName, 'certs')).sort();
+    assert.strictEqual(await vscode.commands.executeCommand('mtls.signCsr', { csr: path.join(dir, 'bad.csr'), ca: caName }), undefined);
+    assert.deepStrictEqual(fs.readdirSync(path.join(root, caName, 'certs')).sort(), before);
+  });
+
+  it('imports an existing CA with its key: a top-level row that can issue', async () => {
+    const outside = await pki.createRootCa({ cn: `Imported ${suffix} CA`, key: 'ec-p256', days: 100 });
+    const certFile = path.join(tmp, 'imported-ca.pem');
+    const keyFile = path.join(tmp, 'imported-ca.key');
+    fs.writeFileSync(certFile, outside.certPem);
+    fs.writeFileSync(keyFile, outside.keyPem, { mode: 0o600 });
+    const imported = await vscode.commands.executeCommand<pki.StoredCertificate>('mtls.importCertificate', { cert: certFile, key: keyFile, name: `imported-${suffix}` });
+    assert.ok(imported, 'mtls.importCertificate returned the stored CA');
+    assert.ok(imported.info.isCa);
+    assert.strictEqual(mode(imported.keyPath!), 0o600);
+    const row = await caRow(`imported-${suffix}`);
+    assert.ok(row, 'the imported CA is a top-level row');
+    assert.match(api.getTreeItem(row!).contextValue!, /^ca\b.*\bkey\b/);
+    const leaf = await vscode.commands.executeCommand<pki.StoredCertificate>('mtls.issueClientCert', { ca: `imported-${suffix}`, commonName: `dave-${suffix}`, key: 'ec-p256', days: 5 });
+    assert.ok(leaf, 'the imported CA issues');
+    assert.strictEqual(pki.verifyCertificate(leaf.info.pem, outside.certPem).ok, true);
+    // A key that does not belong to the certificate is refused and nothing is written.
+    const other = await pki.createRootCa({ cn: 'Other', key: 'ec-p256', days: 10 });
+    fs.writeFileSync(path.join(tmp, 'other.key'), other.keyPem, { mode: 0o600 });
+    const listing = fs.readdirSync(root).sort();
+    assert.strictEqual(await vscode.commands.executeCommand('mtls.importCertificate', { cert: certFile, key: path.join(tmp, 'other.key'), name: `mismatch-${suffix}` }), undefined);
+    assert.deepStrictEqual(fs.readdirSync(root).sort(), listing);
+  });
+
   it('inspects a certificate in a read-only document with every core field', async () => {
     const result = await vscode.commands.executeCommand<{ uri: string }>('mtls.inspectCertificate', { path: alice.certPath });
     assert.ok(result);
