@@ -38,7 +38,12 @@ describe('Certificate Explorer', function () {
     root = path.join(ws!, '.mtls');
   });
 
-  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  after(async () => {
+    // Leave the shared test workspace as the other suites expect it.
+    for (const dir of [caName, `imported-${suffix}`, `dropped-${suffix}`]) fs.rmSync(path.join(root, dir), { recursive: true, force: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
+    await api?.refresh();
+  });
 
   const caRow = async (name: string) => (await api.getChildren()).find(n => n.kind === 'ca' && n.entry.name === name) as EntryNode | undefined;
   const findRow = async (certPath: string, nodes?: ExplorerNode[]): Promise<EntryNode | undefined> => {
