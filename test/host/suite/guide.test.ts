@@ -238,6 +238,24 @@ describe('Cloudflare setup guide (webview messages, token, apply against the fak
     assert.deepStrictEqual(fake.associations(undefined), ['legacy.example.com']);
   });
 
+  it('"mTLS: Refresh Cloudflare Status" reads without writing and updates the per-leg status', async () => {
+    fake.clearRequests();
+    const seen: unknown[] = [];
+    const sub = api.onDidChangeLegStatus(l => seen.push(l));
+    try {
+      const status = await vscode.commands.executeCommand<SetupStatus>('mtls.cloudflareStatus');
+      assert.strictEqual(status?.legs[1], 'done');
+      assert.strictEqual(status?.legs[2], 'done');
+      assert.ok(fake.requests.length > 0);
+      assert.strictEqual(fake.writes().length, 0);
+      assert.strictEqual(seen.length, 1);
+      assert.strictEqual(api.legStatus()?.zone, 'example.com');
+      assert.strictEqual(api.statusBarText(), '$(shield) Leg 1 ✓ · Leg 2 ✓');
+    } finally {
+      sub.dispose();
+    }
+  });
+
   it('opens the Cloudflare IP allowlist in a new untitled editor', async () => {
     await send({ type: 'openAllowlist', format: 'nginx' });
     const editor = await until('the allowlist editor', () => vscode.window.visibleTextEditors.find(e => e.document.isUntitled && e.document.getText().includes('173.245.48.0/20')));
