@@ -20,6 +20,8 @@ export interface ExplorerApi {
   refresh(): Promise<StoreModel>;
   /** Resolves with the next (re)load of the store, e.g. after the watcher saw a change. */
   nextLoad(): Promise<StoreModel>;
+  /** Keys and bundles in the store that git tracks (warns once per session when there are any). */
+  trackedKeys(): Promise<string[]>;
   /** The provider's decoration for a row's resourceUri. */
   decoration(uri: vscode.Uri): vscode.FileDecoration | undefined;
   readonly treeView: vscode.TreeView<ExplorerNode>;
@@ -84,31 +86,40 @@ export function registerExplorer(shared: Shared): ExplorerApi {
 
   // ---- keys tracked by git: warn once per session ---------------------------------------------------
   let warnedGit = false;
-  let checkingGit = false;
-  const checkTrackedKeys = async (model: StoreModel) => {
-    if (warnedGit || checkingGit || !model.root || !model.store?.exists) return;
-    checkingGit = true;
-    try {
-      const pki = await import('../../core/pki');
-      const keys = await pki.trackedKeys(model.root);
-      if (!keys.length || warnedGit) return;
-      warnedGit = true;
-      log.warn(`Private keys tracked by git: ${keys.join(', ')}. Remove them from the index (git rm --cached) and replace the certificates: anyone with the repository has these keys.`);
-      const show = 'Show';
-      const choice = await vscode.window.showWarningMessage(
-        `mTLS: ${keys.length === 1 ? 'a private key in the certificate store is' : `${keys.length} private keys in the certificate store are`} tracked by git (${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', ...' : ''}). Remove ${keys.length === 1 ? 'it' : 'them'} with "git rm --cached" and replace the certificates.`, show);
-      if (choice === show) {
-        const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-        const picked = await vscode.window.showQuickPick(keys.map(k => ({ label: k, description: 'tracked by git' })), { title: 'mTLS: private keys tracked by git', placeHolder: 'Reveal a key file in the Explorer' });
-        if (picked && folder) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(path.resolve(folder, picked.label)));
-      }
-    } catch (err) {
-      log.warn(`Could not check whether git tracks keys: ${describeError(err)}`);
-    } finally {
-      checkingGit = false;
-    }
+  let checkingGit: Promise<string[]> | undefined;
+  const showTracked = async (keys: string[]) => {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const rel = (k: string) => (folder && k.startsWith(folder + path.sep) ? path.relative(folder, k) : k);
+    log.warn(`Private keys or PKCS#12 bundles tracked by git: ${keys.map(rel).join(', ')}. Remove them from the index (git rm --cached) and replace the certificates: anyone with the repository has these keys.`);
+    const show = 'Show';
+    const choice = await vscode.window.showWarningMessage(
+      `mTLS: ${keys.length === 1 ? 'a private key in the certificate store is' : `${keys.length} private keys or bundles in the certificate store are`} tracked by git (${keys.slice(0, 3).map(rel).join(', ')}${keys.length > 3 ? ', ...' : ''}). Remove ${keys.length === 1 ? 'it' : 'them'} with "git rm --cached" and replace the certificates.`, show);
+    if (choice !== show) return;
+    const picked = await vscode.window.showQuickPick(keys.map(k => ({ label: rel(k), description: 'tracked by git', file: k })), { title: 'mTLS: private keys tracked by git', placeHolder: 'Reveal the file in the Explorer' });
+    if (picked) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(path.resolve(folder ?? '', picked.file)));
   };
-  context.subscriptions.push(tree.onDidLoad(model => void checkTrackedKeys(model)));
+  /** Asks core which keys git tracks; warns (once per session) when there are any. */
+  const checkTrackedKeys = (root: string | undefined): Promise<string[]> => {
+    if (!root) return Promise.resolve([]);
+    checkingGit ??= (async () => {
+      try {
+        const pki = await import('../../core/pki');
+        const keys = await pki.trackedKeys(root);
+        if (keys.length && !warnedGit) {
+          warnedGit = true;
+          void showTracked(keys);
+        }
+        return keys;
+      } catch (err) {
+        log.warn(`Could not check whether git tracks keys: ${describeError(err)}`);
+        return [];
+      } finally {
+        checkingGit = undefined;
+      }
+    })();
+    return checkingGit;
+  };
+  context.subscriptions.push(tree.onDidLoad(model => { if (!warnedGit && model.store?.exists) void checkTrackedKeys(model.root); }));
 
   // Load lazily: the first getChildren (the view opening) reads the store, not activation.
   return {
@@ -116,6 +127,7 @@ export function registerExplorer(shared: Shared): ExplorerApi {
     getTreeItem: node => tree.getTreeItem(node),
     refresh: () => tree.refresh(),
     nextLoad: () => new Promise(resolve => { const d = tree.onDidLoad(m => { d.dispose(); resolve(m); }); }),
+    trackedKeys: () => checkTrackedKeys(shared.storeRoot()),
     decoration: uri => decorations.provideFileDecoration(uri),
     treeView,
   };

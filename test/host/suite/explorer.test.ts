@@ -40,7 +40,7 @@ describe('Certificate Explorer', function () {
 
   after(async () => {
     // Leave the shared test workspace as the other suites expect it.
-    for (const dir of [caName, `imported-${suffix}`, `dropped-${suffix}`]) fs.rmSync(path.join(root, dir), { recursive: true, force: true });
+    for (const dir of [caName, `imported-${suffix}`, `dropped-${suffix}`, '.git']) fs.rmSync(path.join(root, dir), { recursive: true, force: true });
     fs.rmSync(tmp, { recursive: true, force: true });
     await api?.refresh();
   });
@@ -207,6 +207,20 @@ describe('Certificate Explorer', function () {
     const listing = fs.readdirSync(root).sort();
     assert.strictEqual(await vscode.commands.executeCommand('mtls.importCertificate', { cert: certFile, key: path.join(tmp, 'other.key'), name: `mismatch-${suffix}` }), undefined);
     assert.deepStrictEqual(fs.readdirSync(root).sort(), listing);
+  });
+
+  it('finds private keys that git tracks (and warns about them)', async function () {
+    const git = (...args: string[]) => require('child_process').execFileSync('git', args, { cwd: root, stdio: 'pipe' });
+    try { git('--version'); } catch { this.skip(); }
+    git('init', '-q', '.');
+    try {
+      assert.deepStrictEqual(await api.trackedKeys(), [], 'nothing tracked: .gitignore keeps keys out');
+      git('add', '-f', path.relative(root, ca.keyPath!));
+      const keys = await api.trackedKeys();
+      assert.deepStrictEqual(keys, [ca.keyPath]);
+    } finally {
+      fs.rmSync(path.join(root, '.git'), { recursive: true, force: true });
+    }
   });
 
   it('inspects a certificate in a read-only document with every core field', async () => {
