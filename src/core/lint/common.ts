@@ -18,7 +18,17 @@ export interface LintContext {
   findings: Finding[];
   caCache: Map<string, CaFileAnalysis | undefined>;
   markerCache: Map<string, Map<number, Set<string>>>;
+  /** Per-run memo for repeated lookups (indentation units, resolved paths, CA verdicts). */
+  memo: Map<string, unknown>;
   timedOut: boolean;
+}
+
+/** Memoizes `fn` under `key` for this lint run. */
+export function memo<T>(ctx: LintContext, key: string, fn: () => T): T {
+  if (ctx.memo.has(key)) return ctx.memo.get(key) as T;
+  const v = fn();
+  ctx.memo.set(key, v);
+  return v;
 }
 
 export function finding(file: string, r: Range, severity: Severity, code: RuleCode, message: string, data?: FindingData): Finding {
@@ -30,17 +40,39 @@ export function finding(file: string, r: Range, severity: Severity, code: RuleCo
   return f;
 }
 
-/** Lines of a text, cached per context (split once). */
-const linesCache = new WeakMap<LintContext, Map<string, string[]>>();
-export function linesOf(ctx: LintContext, file: string): string[] {
-  let m = linesCache.get(ctx);
-  if (!m) { m = new Map(); linesCache.set(ctx, m); }
-  let ls = m.get(file);
-  if (!ls) {
-    ls = (ctx.texts.get(file) ?? '').split('\n').map(l => (l.endsWith('\r') ? l.slice(0, -1) : l));
-    m.set(file, ls);
+/** Line start offsets of each file, computed once per run; lines are sliced only when asked for. */
+const lineIndex = new WeakMap<LintContext, Map<string, { text: string; starts: Int32Array }>>();
+function indexOf(ctx: LintContext, file: string): { text: string; starts: Int32Array } {
+  let m = lineIndex.get(ctx);
+  if (!m) { m = new Map(); lineIndex.set(ctx, m); }
+  let ix = m.get(file);
+  if (!ix) {
+    const text = ctx.texts.get(file) ?? '';
+    let n = 1;
+    for (let p = text.indexOf('\n'); p >= 0; p = text.indexOf('\n', p + 1)) n++;
+    const starts = new Int32Array(n + 1);
+    let i = 1;
+    for (let p = text.indexOf('\n'); p >= 0; p = text.indexOf('\n', p + 1)) starts[i++] = p + 1;
+    starts[n] = text.length + 1;
+    ix = { text, starts };
+    m.set(file, ix);
   }
-  return ls;
+  return ix;
+}
+
+/** Number of lines of a file (as the linter read it). */
+export function lineCountOf(ctx: LintContext, file: string): number {
+  return indexOf(ctx, file).starts.length - 1;
+}
+
+/** Text of 1-based line `n` without its line end ('' past the end). */
+export function lineAt(ctx: LintContext, file: string, n: number): string {
+  const { text, starts } = indexOf(ctx, file);
+  if (n < 1 || n >= starts.length) return '';
+  let end = starts[n] - 1;
+  if (end > text.length) end = text.length;
+  if (end > starts[n - 1] && text.charCodeAt(end - 1) === 13) end--;
+  return text.slice(starts[n - 1], end);
 }
 
 export function eolOf(ctx: LintContext, file: string): string {
@@ -51,24 +83,34 @@ export function eolOf(ctx: LintContext, file: string): string {
 
 /** The file's indentation unit: a tab, or the smallest positive run of leading spaces (default 4). */
 export function indentUnitOf(ctx: LintContext, file: string): string {
-  const lines = linesOf(ctx, file);
-  let min = Infinity;
-  for (const l of lines) {
-    if (l.startsWith('\t')) return '\t';
-    const m = /^( +)\S/.exec(l);
-    if (m && m[1].length < min) min = m[1].length;
-  }
-  return min === Infinity || min > 8 ? '    ' : ' '.repeat(min);
+  return memo(ctx, `indent\0${file}`, () => {
+    const t = ctx.texts.get(file) ?? '';
+    let min = Infinity;
+    for (let p = 0; p < t.length; ) {
+      const c = t.charCodeAt(p);
+      if (c === 9) return '\t';
+      if (c === 32) {
+        let q = p + 1;
+        while (t.charCodeAt(q) === 32) q++;
+        const n = q - p;
+        const after = t.charCodeAt(q);
+        if (q < t.length && after !== 9 && after !== 10 && after !== 13 && n < min) min = n;
+      }
+      const nl = t.indexOf('\n', p);
+      if (nl < 0) break;
+      p = nl + 1;
+    }
+    return min === Infinity || min > 8 ? '    ' : ' '.repeat(min);
+  });
 }
 
 function restOfLineIsBlank(ctx: LintContext, file: string, line: number, column: number, dialect: 'nginx' | 'apache'): boolean {
-  const l = linesOf(ctx, file)[line - 1] ?? '';
-  const rest = l.slice(column - 1).trim();
+  const rest = lineAt(ctx, file, line).slice(column - 1).trim();
   return rest === '' || (dialect === 'nginx' && rest.startsWith('#'));
 }
 
 function textBefore(ctx: LintContext, file: string, line: number, column: number): string {
-  return (linesOf(ctx, file)[line - 1] ?? '').slice(0, column - 1);
+  return lineAt(ctx, file, line).slice(0, column - 1);
 }
 
 export function ref(ctx: LintContext, d: Directive): DirectiveRef {
@@ -80,10 +122,9 @@ export function ref(ctx: LintContext, d: Directive): DirectiveRef {
     r.argsRange = { line: a.line, column: a.column, endLine: z.endLine, endColumn: z.endColumn };
   }
   if (textBefore(ctx, d.file, d.line, d.column).trim() === '' && restOfLineIsBlank(ctx, d.file, d.endLine, d.endColumn, d.dialect)) {
-    const lines = linesOf(ctx, d.file);
-    r.fullLinesRange = d.endLine < lines.length
+    r.fullLinesRange = d.endLine < lineCountOf(ctx, d.file)
       ? { line: d.line, column: 1, endLine: d.endLine + 1, endColumn: 1 }
-      : { line: d.line, column: 1, endLine: d.endLine, endColumn: (lines[d.endLine - 1] ?? '').length + 1 };
+      : { line: d.line, column: 1, endLine: d.endLine, endColumn: lineAt(ctx, d.file, d.endLine).length + 1 };
   }
   return r;
 }
@@ -165,12 +206,13 @@ export function blockIgnores(ctx: LintContext, d: Directive): Set<string> {
   if (!pf) return out;
   const markers = markersOf(ctx, pf);
   if (markers.size === 0) return out;
-  for (const [line, codes] of markers) {
-    if (line >= d.line && line <= d.endLine) for (const c of codes) out.add(c);
-  }
-  const lines = linesOf(ctx, d.file);
+  const sorted = memo(ctx, `markerlines\0${d.file}`, () => [...markers.keys()].sort((a, b) => a - b));
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (sorted[mid] < d.line) lo = mid + 1; else hi = mid; }
+  for (let i = lo; i < sorted.length && sorted[i] <= d.endLine; i++) for (const c of markers.get(sorted[i])!) out.add(c);
   for (let l = d.line - 1; l >= 1; l--) {
-    const t = (lines[l - 1] ?? '').trim();
+    const t = lineAt(ctx, d.file, l).trim();
     if (!t.startsWith('#')) break;
     const codes = markers.get(l);
     if (codes) for (const c of codes) out.add(c);
@@ -187,9 +229,8 @@ export function lineIgnores(ctx: LintContext, f: Finding): Set<string> | undefin
   const own = markers.get(f.line);
   const above = markers.get(f.line - 1);
   if (!own && !above) return undefined;
-  const lines = linesOf(ctx, f.file);
   const out = new Set<string>(own ?? []);
-  if (above && (lines[f.line - 2] ?? '').trim().startsWith('#')) for (const c of above) out.add(c);
+  if (above && lineAt(ctx, f.file, f.line - 1).trim().startsWith('#')) for (const c of above) out.add(c);
   return out;
 }
 

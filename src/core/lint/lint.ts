@@ -34,6 +34,7 @@ export function lintTextDetailed(text: string, options: LintOptions): LintResult
     findings: [],
     caCache: new Map(),
     markerCache: new Map(),
+    memo: new Map(),
     timedOut: false,
   };
   let root: ParsedFile;
@@ -79,7 +80,7 @@ function compareFindings(a: Finding, b: Finding): number {
 function dedupe(fs: Finding[]): Finding[] {
   const seen = new Set<string>();
   return fs.filter(f => {
-    const k = `${f.file}\0${f.line}\0${f.column}\0${f.endLine}\0${f.endColumn}\0${f.code}\0${f.message}`;
+    const k = `${f.file}\0${f.line}\0${f.column}\0${f.endLine}\0${f.endColumn}\0${f.code}\0${f.data?.caProblem ?? ''}`;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;

@@ -4,7 +4,7 @@
 // real start in test/unit/lint/agreement.test.ts.
 import * as path from 'path';
 import { ApacheDirective, Directive, Finding, ParsedFile } from '../types';
-import { blockIgnores, blockRef, finding, isIgnored, isLeg2, LintContext, readCa, ref, serverNameMatches } from '../common';
+import { blockIgnores, blockRef, finding, isIgnored, isLeg2, LintContext, memo, readCa, ref, serverNameMatches } from '../common';
 import { analyzeCaFile, CaFileAnalysis, judgeCaFile, neededDepth } from '../ca';
 import { parseApache } from './parser';
 import { isUnder, resolvePattern } from '../paths';
@@ -135,8 +135,14 @@ function safe(fn: () => string[]): string[] {
 
 /** Directives in effect at one level: includes and active conditional sections are see-through. */
 export function flatApache(ds: Directive[] | undefined, depth = 0): ApacheDirective[] {
+  if (!ds || depth > MAX_INCLUDE_DEPTH) return [];
+  let plain = true;
+  for (const d of ds as ApacheDirective[]) {
+    const n = d.name.length > 6 ? lname(d) : '';
+    if (d.active === false || (d.section && TRANSPARENT.has(lname(d))) || ((n === 'include' || n === 'includeoptional') && d.included)) { plain = false; break; }
+  }
+  if (plain) return ds as ApacheDirective[];
   const out: ApacheDirective[] = [];
-  if (!ds || depth > MAX_INCLUDE_DEPTH) return out;
   for (const d0 of ds) {
     const d = d0 as ApacheDirective;
     if (d.active === false) continue;
@@ -194,6 +200,10 @@ function argsText(d: Directive): string {
 }
 
 function resolveApachePath(ctx: LintContext, st: EvalState, written: string, from: string): { resolved: string; exists: boolean; isDir: boolean } {
+  return memo(ctx, `apapath\0${written}\0${path.dirname(from)}\0${st.serverRoot ?? ''}`, () => resolveApachePathUncached(ctx, st, written, from));
+}
+
+function resolveApachePathUncached(ctx: LintContext, st: EvalState, written: string, from: string): { resolved: string; exists: boolean; isDir: boolean } {
   const escaped = written.replace(/([*?[])/g, '\\$1');
   const bases = apacheBases(ctx, st, from);
   const r = resolvePattern(escaped, bases, ctx.fs, 'drop');
@@ -371,7 +381,7 @@ function lintSite(
         analysis = readCa(ctx, r.resolved);
       }
       if (analysis && !analysis.empty) {
-        for (const v of judgeCaFile(analysis, ctx.now, written)) {
+        for (const v of memo(ctx, `verdict\0${r.resolved}\0${written}`, () => judgeCaFile(analysis, ctx.now, written))) {
           let sev = v.severity;
           if (r.isDir && sev === 'error') sev = 'warning';
           // Apache loads the CA whenever the vhost has TLS (AH01895 at start when it holds no certificate).

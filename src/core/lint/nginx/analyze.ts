@@ -3,7 +3,7 @@
 // against `nginx -t` in test/unit/lint/agreement.test.ts.
 import * as path from 'path';
 import { Directive, Finding, NginxDirective, ParsedFile } from '../types';
-import { blockIgnores, blockRef, finding, isIgnored, isLeg2, LintContext, readCa, ref, serverNameMatches } from '../common';
+import { blockIgnores, blockRef, finding, isIgnored, isLeg2, LintContext, memo, readCa, ref, serverNameMatches } from '../common';
 import { judgeCaFile, neededDepth } from '../ca';
 import { parseNginx } from './parser';
 import { resolvePattern } from '../paths';
@@ -72,8 +72,12 @@ function safeResolve(fn: () => string[]): string[] {
 
 /** Directives of a block with includes replaced by the included files' directives. */
 export function flat(ds: Directive[] | undefined, depth = 0): NginxDirective[] {
+  if (!ds) return [];
+  // Most blocks include nothing: hand back the block itself instead of a copy.
+  let hasInclude = false;
+  for (const d of ds) if (d.name === 'include' && d.included && !d.block) { hasInclude = true; break; }
+  if (!hasInclude) return ds as NginxDirective[];
   const out: NginxDirective[] = [];
-  if (!ds) return out;
   for (const d of ds) {
     if (d.name === 'include' && d.included && !d.block) {
       if (depth < MAX_INCLUDE_DEPTH) for (const pf of d.included) out.push(...flat(pf.directives, depth + 1));
@@ -124,6 +128,10 @@ function argsText(d: Directive): string {
 }
 
 function resolveSslPath(ctx: LintContext, written: string, from: string): { resolved: string; exists: boolean } {
+  return memo(ctx, `ngxpath\0${written}\0${path.dirname(from)}`, () => resolveSslPathUncached(ctx, written, from));
+}
+
+function resolveSslPathUncached(ctx: LintContext, written: string, from: string): { resolved: string; exists: boolean } {
   const rootDir = path.dirname(ctx.rootFile);
   const bases = [ctx.settings.nginxPrefix ?? '', rootDir];
   if (/^(sites-(available|enabled)|conf\.d)$/i.test(path.basename(rootDir))) bases.push(path.dirname(rootDir));
@@ -265,7 +273,7 @@ function lintServer(
     if (!written.includes('$')) {
       const r = resolveSslPath(ctx, written, clientCa.file);
       caAnalysis = r.exists ? readCa(ctx, r.resolved) : undefined;
-      for (const v of judgeCaFile(caAnalysis, ctx.now, written)) {
+      for (const v of memo(ctx, `verdict\0${r.resolved}\0${written}`, () => judgeCaFile(caAnalysis, ctx.now, written))) {
         let sev = v.severity;
         let msg = v.message;
         if (v.problem === 'missing' && path.isAbsolute(written) && !ctx.fs.isDirectory(path.dirname(written))) {
