@@ -50,11 +50,13 @@ export class GuideController implements vscode.Disposable {
     private readonly ui: GuideUi = defaultUi,
   ) {
     // When the token, a setting or the store changes, show it and read again.
+    // Several changes in a row (settings written one by one) make one read; a read waits for a running job.
     let timer: NodeJS.Timeout | undefined;
-    this.subs.push(service.onDidChangeInputs(() => {
+    const schedule = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => { if (!this.busy) void this.refresh(); }, 150);
-    }), { dispose: () => clearTimeout(timer) });
+      timer = setTimeout(() => { if (this.disposed) return; if (this.busy) schedule(); else void this.refresh(); }, 150);
+    };
+    this.subs.push(service.onDidChangeInputs(schedule), { dispose: () => clearTimeout(timer) });
   }
 
   /** Entry point for the webview's messages. Resolves when the message has been fully handled. */
@@ -305,15 +307,21 @@ export class GuideController implements vscode.Disposable {
     const pulls = this.service.pullCerts(tree);
     const issue = { label: '$(add) Issue a new origin-pull certificate…', action: 'issue' as const };
     const items = [
-      ...pulls.map(p => ({ label: p.name, description: p.info.subject, detail: `until ${p.info.notAfter.toISOString().slice(0, 10)} · ${vscode.workspace.asRelativePath(p.certPath)}`, entry: p })),
+      ...pulls.map(p => ({
+        label: p.name, description: p.info.profile === 'origin-pull' ? 'origin-pull' : 'client certificate',
+        detail: `${p.info.subject} · until ${p.info.notAfter.toISOString().slice(0, 10)} · ${vscode.workspace.asRelativePath(p.certPath)}`, entry: p,
+      })),
       issue,
     ];
-    const pick = pulls.length ? await vscode.window.showQuickPick(items, { title: 'Origin-pull certificate (leg 2, zone or per-hostname mode)' }) : issue;
+    const pick = pulls.length ? await vscode.window.showQuickPick(items, {
+      title: 'Origin-pull certificate (leg 2, zone or per-hostname mode)',
+      placeHolder: 'Its certificate and private key are uploaded to Cloudflare: use a certificate made for this, not a person\'s',
+    }) : issue;
     if (!pick) return;
     if ('action' in pick) {
       if (!requireTrust('Issuing a certificate')) return;
-      const ca = (await this.service.inputs()).ca;
-      const issued = await vscode.commands.executeCommand<{ certPath?: string } | undefined>('mtls.issueOriginPullCert', ca ? { caName: ca.name, caDir: ca.dir } : undefined);
+      // The explorer's wizard asks for the CA, the name, the key and the validity.
+      const issued = await vscode.commands.executeCommand<{ certPath?: string } | undefined>('mtls.issueOriginPullCert');
       if (issued && typeof issued.certPath === 'string') await this.service.setPullCertPath(issued.certPath);
       else this.service.storeChanged();
       return;

@@ -153,12 +153,19 @@ export class GuideService implements vscode.Disposable {
     return path.isAbsolute(v) || !folder ? v : path.join(folder.uri.fsPath, v);
   }
 
-  /** Origin-pull certificates with a key, newest first (expired, revoked and archived ones left out). */
+  /**
+   * Leaf certificates that can serve as the origin-pull certificate (clientAuth, with a key, not expired,
+   * revoked or archived): the ones with the origin-pull profile first, then the newest. The store cannot
+   * always tell an origin-pull certificate from a client certificate (same EKU), so only an explicit choice
+   * or the origin-pull profile selects one: the guide never uploads a person's client key by guessing.
+   */
   pullCerts(tree: StoreTree | undefined): StoreEntry[] {
     if (!tree) return [];
     const all = [...tree.cas.flatMap(ca => ca.certs), ...tree.orphans];
-    return all.filter(e => e.info.profile === 'origin-pull' && e.keyPath && !e.archived && !e.revoked && !e.info.expired)
-      .sort((a, b) => b.info.notBefore.getTime() - a.info.notBefore.getTime());
+    const usable = all.filter(e => !e.info.isCa && e.keyPath && !e.archived && !e.revoked && !e.info.expired &&
+      (e.info.profile === 'origin-pull' || e.info.profile === 'client' || e.info.extKeyUsage?.includes('clientAuth')));
+    const rank = (e: StoreEntry) => (e.info.profile === 'origin-pull' ? 0 : 1);
+    return usable.sort((a, b) => rank(a) - rank(b) || b.info.notBefore.getTime() - a.info.notBefore.getTime());
   }
 
   /** Everything the guide needs before it can read the live state, and what is missing. */
@@ -172,7 +179,8 @@ export class GuideService implements vscode.Disposable {
     const pulls = this.pullCerts(tree);
     // The guide's own choice, else the certificate Test Leg is set up with (mtls.originPullCertificate).
     const chosenPull = this.shared.context.workspaceState.get<string>(PULL_CERT_KEY) ?? this.testLegPullCert();
-    const pullCert = s.aopMode === 'global' ? undefined : pulls.find(p => p.certPath === chosenPull) ?? pulls[0];
+    const pullCert = s.aopMode === 'global' ? undefined
+      : pulls.find(p => p.certPath === chosenPull) ?? pulls.find(p => p.info.profile === 'origin-pull');
     const missing: GuideView['missing'] = [];
     if (!trusted) missing.push('trust');
     if (!tokenSet) missing.push('token');

@@ -9,7 +9,7 @@ import type { GuideApi } from '../../../src/extension/guide';
 import type { ApplyReport, SetupStatus, StepId } from '../../../src/core/cloudflare/types';
 import type { ToWebview, GuideView } from '../../../src/extension/guide/protocol';
 import { FakeCloudflare } from '../../support/fakeCloudflare';
-import { makeCa } from '../../support/openssl';
+import { makeCa, makeLeaf } from '../../support/openssl';
 
 const EXTENSION_ID = 'mtls-workbench.mtls-workbench';
 const CA_NAME = 'guide-test-ca';
@@ -256,6 +256,40 @@ describe('Cloudflare setup guide (webview messages, token, apply against the fak
     }
   });
 
+  it('zone-level AOP with an origin-pull certificate from the store: uploads and enables it, step 5 names its CA', async () => {
+    const pullCaDir = path.join(workspace, '.mtls', 'guide-pull-ca');
+    fs.mkdirSync(path.join(pullCaDir, 'certs'), { recursive: true });
+    const t = vscode.ConfigurationTarget.Workspace;
+    try {
+      const pullCa = makeCa(pullCaDir, 'ca', 'Guide Pull CA');
+      const leaf = makeLeaf(path.join(pullCaDir, 'certs'), 'origin-pull', pullCa, 'client', 'origin-pull.example.com');
+      await config().update('cloudflare.aopMode', 'zone', t);
+      // Nothing is chosen yet: the guide does not pick a client certificate by guessing.
+      await send({ type: 'refresh' });
+      assert.ok(last('view')!.view.missing.includes('pullCert'), JSON.stringify(last('view')!.view.missing));
+      // Test Leg's origin-pull certificate setting counts as the choice.
+      await config().update('originPullCertificate', leaf.cert, t);
+      await send({ type: 'refresh' });
+      assert.strictEqual(last('view')!.view.pullCert?.name, 'origin-pull');
+      assert.notStrictEqual(stepStatus('aop-mode'), 'done');
+      await send({ type: 'apply', step: 'aop-mode' });
+      const r = last('applyReport')!.report;
+      assert.ok(r.ok, JSON.stringify(r.failed));
+      assert.strictEqual(stepStatus('aop-mode'), 'done');
+      const zone = fake.zone as unknown as { aopZoneCerts: { certificate: string }[]; aopEnabled: boolean };
+      assert.strictEqual(zone.aopZoneCerts.length, 1);
+      assert.strictEqual(zone.aopZoneCerts[0].certificate.trim(), fs.readFileSync(leaf.cert, 'utf8').trim());
+      assert.strictEqual(zone.aopEnabled, true);
+      const manual = lastStatus().steps.find(x => x.id === 'origin-config')!.manual!;
+      assert.strictEqual(manual.caPem?.trim(), fs.readFileSync(pullCa.cert, 'utf8').trim());
+      assert.ok(!JSON.stringify(messages).includes('PRIVATE KEY'), 'a private key went to the webview');
+    } finally {
+      await config().update('originPullCertificate', undefined, t);
+      await config().update('cloudflare.aopMode', 'global', t);
+      fs.rmSync(pullCaDir, { recursive: true, force: true });
+    }
+  });
+
   it('opens the Cloudflare IP allowlist in a new untitled editor', async () => {
     await send({ type: 'openAllowlist', format: 'nginx' });
     const editor = await until('the allowlist editor', () => vscode.window.visibleTextEditors.find(e => e.document.isUntitled && e.document.getText().includes('173.245.48.0/20')));
@@ -268,6 +302,8 @@ describe('Cloudflare setup guide (webview messages, token, apply against the fak
     const doc = await vscode.workspace.openTextDocument({ language: 'nginx', content: '# origin\n' });
     const editor = await vscode.window.showTextDocument(doc);
     editor.selection = new vscode.Selection(1, 0, 1, 0);
+    await new Promise(r => setTimeout(r, 500)); // reads scheduled by the previous test's setting changes
+    await send({ type: 'refresh' });
     await send({ type: 'insertOriginConfig', server: 'nginx' });
     const text = doc.getText();
     assert.match(text, /ssl_verify_client\s+on/);
