@@ -10,7 +10,7 @@ export function statusBarText(legs: LegSummary | undefined): string {
 }
 
 /**
- * Both legs at a glance: `$(shield) Leg 1 ✓ · Leg 2 ✗`. Shown once a token is set (or a status was read);
+ * Both legs at a glance: `$(shield) Leg 1 ✓ · Leg 2 ✗`. Shown while a Cloudflare API token is stored;
  * updated after every status read; a click opens the setup guide.
  */
 export class GuideStatusBar implements vscode.Disposable {
@@ -44,7 +44,8 @@ export class GuideStatusBar implements vscode.Disposable {
       this.item.accessibilityInformation = { label: 'Cloudflare mTLS: not checked. Open the setup guide.' };
     }
     this.item.tooltip = md;
-    if (legs || tokenSet) this.item.show();
+    // Without a token there is nothing to show (a status read before the token was cleared is stale).
+    if (tokenSet) this.item.show();
     else this.item.hide();
   }
 
