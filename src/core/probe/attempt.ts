@@ -65,7 +65,6 @@ export interface TlsInfo {
   chainError?: string;
   /** Peer chain as DER, leaf first. */
   chain: Buffer[];
-  peer: tls.DetailedPeerCertificate;
 }
 
 export interface HttpAnswer {
@@ -94,6 +93,9 @@ export function alertFromError(err: NodeJS.ErrnoException & { reason?: string })
   return r ? r[1].trim().replace(/ /g, '_').toLowerCase() : undefined;
 }
 
+/** TLS 1.3 suites whose handshake analyzeHandshake can decrypt. */
+const DECRYPTABLE = new Set(['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256']);
+
 function chainOf(peer: tls.DetailedPeerCertificate): Buffer[] {
   const out: Buffer[] = [];
   const seen = new Set<string>();
@@ -102,6 +104,31 @@ function chainOf(peer: tls.DetailedPeerCertificate): Buffer[] {
     out.push(c.raw);
   }
   return out;
+}
+
+// A secure context costs 1.5-3.5 ms of CPU to build (root store, key parsing): more than the handshake
+// on loopback. They are built once per credential, CA and version and shared by the parallel probes.
+const contexts = new Map<string, tls.SecureContext>();
+const credentialContexts = new WeakMap<Credential, Map<string, tls.SecureContext>>();
+
+export function contextFor(cred: Credential | undefined, ca: string | undefined, maxVersion: tls.SecureVersion | undefined): tls.SecureContext {
+  const key = `${maxVersion ?? ''}|${ca ?? ''}`;
+  let cache = contexts;
+  if (cred) {
+    cache = credentialContexts.get(cred) ?? new Map();
+    credentialContexts.set(cred, cache);
+  }
+  let ctx = cache.get(key);
+  if (!ctx) {
+    ctx = tls.createSecureContext({
+      ca, maxVersion, minVersion: 'TLSv1.2',
+      ...(cred?.kind === 'pem' ? { cert: cred.certPem, key: cred.keyPem } : {}),
+      ...(cred?.kind === 'p12' ? { pfx: cred.pfx, passphrase: cred.passphrase } : {}),
+    });
+    if (!cred && cache.size > 32) cache.clear(); // distinct CAs: keep the shared cache small
+    cache.set(key, ctx);
+  }
+  return ctx;
 }
 
 /** Runs one probe connection; never throws: failures are in `error`. */
@@ -125,6 +152,7 @@ export function attempt(o: AttemptOptions): Promise<AttemptResult> {
       raw?.destroy();
       const inbound = Buffer.concat(recorder?.inbound ?? []);
       const handshake = analyzeHandshake(inbound, keylog);
+      if (result.tls && !result.tls.chain.length) result.tls.chain = handshake.serverCertificates;
       if (error && !error.alert && handshake.alert && handshake.alert.description !== 0) error.alert = handshake.alert.name;
       resolve({ ...result, error, handshake, ms: Math.round((performance.now() - t0) * 10) / 10 });
     };
@@ -134,23 +162,27 @@ export function attempt(o: AttemptOptions): Promise<AttemptResult> {
     };
     const timer = setTimeout(() => finish({ code: 'ETIMEDOUT', message: `no answer within ${o.timeoutMs} ms`, phase }), o.timeoutMs);
 
-    raw = net.connect({ host: o.target.host, port: o.target.port });
+    raw = net.connect({ host: o.target.host, port: o.target.port, noDelay: true }); // no Nagle: small TLS records, loopback latency
     raw.once('error', fail);
     raw.once('connect', () => {
       if (done) return;
       phase = 'tls';
       recorder = new RecordingSocket(raw!);
       const cred = o.credential;
+      let secureContext: tls.SecureContext;
+      try {
+        secureContext = contextFor(cred, o.ca, o.maxVersion);
+      } catch (err) {
+        // e.g. a wrong PKCS#12 password: not the server's fault, but the probe cannot run.
+        finish({ code: 'ERR_CLIENT_CREDENTIAL', message: `cannot use the client certificate: ${(err as Error).message}`, phase });
+        return;
+      }
       const opts: tls.ConnectionOptions = {
         socket: recorder,
         servername: net.isIP(o.hostname) ? undefined : o.hostname,
         rejectUnauthorized: false,
-        ca: o.ca,
-        maxVersion: o.maxVersion,
-        minVersion: 'TLSv1.2',
+        secureContext,
         ALPNProtocols: ['http/1.1'],
-        ...(cred?.kind === 'pem' ? { cert: cred.certPem, key: cred.keyPem } : {}),
-        ...(cred?.kind === 'p12' ? { pfx: cred.pfx, passphrase: cred.passphrase } : {}),
       };
       try {
         socket = tls.connect(opts);
@@ -165,18 +197,15 @@ export function attempt(o: AttemptOptions): Promise<AttemptResult> {
       socket.once('secureConnect', () => {
         if (done) return;
         const s = socket!;
-        const peer = s.getPeerCertificate(true);
         // authorizationError is a code string at run time (UNABLE_TO_VERIFY_LEAF_SIGNATURE, ERR_TLS_CERT_ALTNAME_INVALID...).
         const authError = s.authorizationError ? String(s.authorizationError) : undefined;
         const chainError = authError === 'ERR_TLS_CERT_ALTNAME_INVALID' ? undefined : authError;
-        result.tls = {
-          protocol: s.getProtocol(),
-          cipher: s.getCipher()?.name ?? '',
-          chainTrusted: !chainError,
-          chainError,
-          chain: peer && peer.raw ? chainOf(peer) : [],
-          peer,
-        };
+        // The chain is read from the recorded handshake when the probe ends (getPeerCertificate(true)
+        // costs milliseconds); only a handshake that will not be readable asks Node for it now.
+        const protocol = s.getProtocol();
+        const cipher = s.getCipher();
+        const chain = protocol === 'TLSv1.3' && !DECRYPTABLE.has(cipher?.standardName ?? '') ? chainOf(s.getPeerCertificate(true)) : [];
+        result.tls = { protocol, cipher: cipher?.name ?? '', chainTrusted: !chainError, chainError, chain };
         if (o.http === false) { finish(); return; }
         phase = 'http';
         // HTTP/1.1 by hand on the TLS socket: the extension host patches http.request for its proxy

@@ -107,6 +107,10 @@ export interface CertFields {
   issuerDer: Buffer;
   subject: string;
   issuer: string;
+  /** Uppercase hex of the serial number, without leading zero bytes. */
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
   /** Uppercase hex of the SubjectKeyIdentifier, when present. */
   ski?: string;
   /** Uppercase hex of the AuthorityKeyIdentifier's keyIdentifier, when present. */
@@ -118,14 +122,17 @@ export function certFields(der: Buffer): CertFields {
   const tbs = children(readNode(der))[0];
   const parts = children(tbs);
   let i = parts[0].tag === 0xa0 ? 1 : 0; // [0] version
-  i++; // serial
+  const serial = content(parts[i++]);
   i++; // signature algorithm
   const issuer = parts[i++];
-  i++; // validity
+  const [notBefore, notAfter] = children(parts[i++]).map(decodeTime);
   const subject = parts[i++];
+  let s = 0;
+  while (s < serial.length - 1 && serial[s] === 0) s++;
   const fields: CertFields = {
     subjectDer: Buffer.from(raw(subject)), issuerDer: Buffer.from(raw(issuer)),
     subject: nameToString(raw(subject)), issuer: nameToString(raw(issuer)),
+    serial: serial.subarray(s).toString('hex').toUpperCase(), notBefore, notAfter,
   };
   const extWrapper = parts.find(p => p.tag === 0xa3);
   if (extWrapper) {
@@ -141,6 +148,15 @@ export function certFields(der: Buffer): CertFields {
     }
   }
   return fields;
+}
+
+/** UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ). */
+function decodeTime(node: DerNode): Date {
+  const t = content(node).toString('latin1');
+  const full = node.tag === 0x17 ? (Number(t.slice(0, 2)) < 50 ? '20' : '19') + t : t;
+  const m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?/.exec(full);
+  if (!m) throw new Error(`DER: bad time ${t}`);
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)));
 }
 
 /** DER of every certificate in a PEM text. */

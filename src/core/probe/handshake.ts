@@ -7,10 +7,9 @@ import * as crypto from 'crypto';
 import * as net from 'net';
 import { Duplex } from 'stream';
 
-/** A Duplex around a connected TCP socket that keeps a copy of every byte read and written. */
+/** A Duplex around a connected TCP socket that keeps every byte the server sent. */
 export class RecordingSocket extends Duplex {
   readonly inbound: Buffer[] = [];
-  readonly outbound: Buffer[] = [];
 
   constructor(private readonly raw: net.Socket) {
     super();
@@ -26,7 +25,6 @@ export class RecordingSocket extends Duplex {
   override _read(): void { this.raw.resume(); }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.outbound.push(Buffer.from(chunk));
     this.raw.write(chunk, cb);
   }
 
@@ -106,16 +104,9 @@ const SUITES: Record<number, { cipher: string; keyLen: number; hash: string; has
 };
 
 function hkdfExpandLabel(hash: string, secret: Buffer, label: string, length: number): Buffer {
-  const full = Buffer.from('tls13 ' + label, 'ascii');
-  const info = Buffer.concat([Buffer.from([length >> 8, length & 0xff, full.length]), full, Buffer.from([0])]);
-  // HKDF-Expand (RFC 5869 2.3) with an empty context.
-  const blocks: Buffer[] = [];
-  let prev: Buffer = Buffer.alloc(0);
-  for (let i = 1; Buffer.concat(blocks).length < length; i++) {
-    prev = crypto.createHmac(hash, secret).update(Buffer.concat([prev, info, Buffer.from([i])])).digest();
-    blocks.push(prev);
-  }
-  return Buffer.concat(blocks).subarray(0, length);
+  // HKDF-Expand (RFC 5869 2.3) with an empty context; key and IV lengths never exceed one hash block.
+  const info = Buffer.from(`\0${String.fromCharCode(length)}${String.fromCharCode(6 + label.length)}tls13 ${label}\0\x01`, 'latin1');
+  return crypto.createHmac(hash, secret).update(info).digest().subarray(0, length);
 }
 
 function decryptRecord(suite: typeof SUITES[number], key: Buffer, iv: Buffer, seq: number, rec: TlsRecord): { type: number; data: Buffer } | undefined {

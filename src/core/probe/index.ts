@@ -335,8 +335,16 @@ let rootAnchors: crypto.X509Certificate[] | undefined;
  * `withRoots`, the system roots. Used where Node's own verdict is missing or did not include the named CA
  * (passing 150 roots plus a CA as `ca` to every connection would cost more than the probes themselves).
  */
+const anchorCache = new Map<string, crypto.X509Certificate[]>();
+
 export function verifyChain(chain: Buffer[], extraCa?: string, withRoots = true): { trusted: boolean; error?: string } {
-  const anchors = (extraCa ? pemToDers(extraCa) : []).map(d => new crypto.X509Certificate(d));
+  let named = extraCa ? anchorCache.get(extraCa) : [];
+  if (!named) {
+    named = pemToDers(extraCa!).map(d => new crypto.X509Certificate(d));
+    if (anchorCache.size > 16) anchorCache.clear();
+    anchorCache.set(extraCa!, named);
+  }
+  const anchors = [...named];
   if (withRoots) anchors.push(...(rootAnchors ??= tls.rootCertificates.flatMap(pemToDers).map(d => new crypto.X509Certificate(d))));
   const certs = chain.map(d => new crypto.X509Certificate(d));
   const now = Date.now();
@@ -367,7 +375,6 @@ function expectedPullCas(o: ProbeOptions): { names: string[]; source: string } {
 
 function originRequestedCas(ctx: Ctx, a12: AttemptResult, fallback: AttemptResult): CheckResult {
   const id = 'origin-requested-cas';
-  // TLS 1.2 shows the CertificateRequest in the clear; an origin that refuses 1.2 is read from the 1.3 probe.
   const a = a12.handshake.readable ? a12 : fallback;
   const hs = a.handshake;
   const o = outcomeOf(a);
@@ -405,9 +412,15 @@ function originRequestedCas(ctx: Ctx, a12: AttemptResult, fallback: AttemptResul
 
 // ---------------------------------------------------------------- runner
 
+let foreign: Credential | undefined;
+
+/** One credential object per process, so its secure context is built once too. */
 function foreignCredential(): Credential {
-  const f = foreignClientCert();
-  return { kind: 'pem', certPem: f.certPem, keyPem: f.keyPem, source: 'throw-away foreign certificate' };
+  if (!foreign) {
+    const f = foreignClientCert();
+    foreign = { kind: 'pem', certPem: f.certPem, keyPem: f.keyPem, source: 'throw-away foreign certificate' };
+  }
+  return foreign;
 }
 
 function wanted(o: ProbeOptions, ids: CheckId[]): boolean {
@@ -441,18 +454,24 @@ async function runLeg2(o: ProbeOptions, timeoutMs: number): Promise<LegReport> {
   // trusts public CAs and the Cloudflare Origin CA) with verifyChain.
   const base = { target, hostname: o.hostname, path: o.path, timeoutMs };
   const emit = (r: CheckResult) => { o.onCheck?.('leg2', r); return r; };
-  const none = attempt(base);
+  // Only the connections the selected checks need: `none` feeds origin-requires-client-cert (and
+  // origin-cert-valid without a pull certificate), `tls12` origin-requested-cas; each runs once.
+  const lazy = (make: () => Promise<AttemptResult>) => { let p: Promise<AttemptResult> | undefined; return () => (p ??= make()); };
+  const none = lazy(() => attempt(base));
+  const tls12 = lazy(() => attempt({ ...base, maxVersion: 'TLSv1.2', http: false }));
+  if (wanted(o, ['origin-requires-client-cert']) || (!o.pull && wanted(o, ['origin-cert-valid']))) void none();
+  if (wanted(o, ['origin-requested-cas'])) void tls12();
   const foreign = wanted(o, ['origin-rejects-foreign-cert']) ? attempt({ ...base, credential: foreignCredential() }) : undefined;
   const pull = o.pull && wanted(o, ['origin-accepts-pull-cert', 'origin-cert-valid']) ? attempt({ ...base, credential: o.pull }) : undefined;
-  const tls12 = wanted(o, ['origin-requested-cas', 'origin-accepts-pull-cert']) ? attempt({ ...base, maxVersion: 'TLSv1.2', http: false }) : undefined;
   const checks = await Promise.all([
-    wanted(o, ['origin-requires-client-cert']) ? none.then(a => emit(originRequiresClientCert(ctx, a))) : undefined,
+    wanted(o, ['origin-requires-client-cert']) ? none().then(a => emit(originRequiresClientCert(ctx, a))) : undefined,
     foreign?.then(a => emit(originRejectsForeignCert(ctx, a))),
     o.pull
-      ? (pull ? Promise.all([pull, tls12, none]).then(([a, b, n]) => emit(originAcceptsPullCert(ctx, a, (b?.handshake.readable ? b : n).handshake.certificateAuthorities))) : undefined)
+      ? (pull && wanted(o, ['origin-accepts-pull-cert']) ? pull.then(a => emit(originAcceptsPullCert(ctx, a, a.handshake.readable ? a.handshake.certificateAuthorities : undefined))) : undefined)
       : wanted(o, ['origin-accepts-pull-cert']) ? Promise.resolve(emit(originAcceptsPullCert(ctx, undefined, undefined))) : undefined,
-    wanted(o, ['origin-cert-valid']) ? Promise.all([pull, none]).then(([p, n]) => emit(originCertValid(ctx, [p, n]))) : undefined,
-    tls12 && wanted(o, ['origin-requested-cas']) ? Promise.all([tls12, none]).then(([b, n]) => emit(originRequestedCas(ctx, b, n))) : undefined,
+    wanted(o, ['origin-cert-valid']) ? (pull ?? none()).then(async a => emit(originCertValid(ctx, a.tls || a.handshake.serverCertificates.length ? [a] : [a, await none()]))) : undefined,
+    // TLS 1.2 shows the CertificateRequest in the clear; an origin that refuses 1.2 is read from the (decrypted) 1.3 probe.
+    wanted(o, ['origin-requested-cas']) ? tls12().then(async b => emit(originRequestedCas(ctx, b, b.handshake.readable ? b : await none()))) : undefined,
   ]);
   return leg('leg2', ctx, o, checks, t0);
 }

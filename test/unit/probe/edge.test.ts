@@ -2,6 +2,7 @@
 // and removing the block rule, the hostname association or the origin's client verification each fails
 // the check that names it. Also: the edge's 525/526 answers, its cf-cert-* headers, and curl through it.
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import { runProbes, ProbeOptions, ProbeReport } from '../../../src/core/probe';
 import { EdgeOptions, RunningEdge, startEdge } from '../../../src/core/edge';
 import { curl, startApache, startNginx, RunningServer } from '../../support/servers';
@@ -22,7 +23,7 @@ function originConfig(p: ProbePki, verify: string): string {
   ssl_certificate_key ${p.serverKey};
   ${verify}
   location / {
-    return 200 "origin page\\ncf-cert-presented: $http_cf_cert_presented\\ncf-cert-verified: $http_cf_cert_verified\\ncf-cert-subject-dn: $http_cf_cert_subject_dn\\ncf-cert-issuer-dn: $http_cf_cert_issuer_dn\\ncf-cert-fingerprint-sha256: $http_cf_cert_fingerprint_sha256\\n";
+    return 200 "origin page\\ncf-cert-presented: $http_cf_cert_presented\\ncf-cert-verified: $http_cf_cert_verified\\ncf-cert-subject-dn: $http_cf_cert_subject_dn\\ncf-cert-issuer-dn: $http_cf_cert_issuer_dn\\ncf-cert-fingerprint-sha256: $http_cf_cert_fingerprint_sha256\\ncf-cert-serial: $http_cf_cert_serial\\ncf-cert-not-after: $http_cf_cert_not_after\\ncf-cert-subject-dn-legacy: $http_cf_cert_subject_dn_legacy\\n";
   }
 }`;
 }
@@ -76,7 +77,12 @@ describe('Test Leg end to end: local edge in front of a real nginx origin', func
       assert.strictEqual(headers['cf-cert-presented'], 'true');
       assert.strictEqual(headers['cf-cert-subject-dn'], 'CN=test-client');
       assert.strictEqual(headers['cf-cert-issuer-dn'], 'CN=Test Client CA');
-      assert.match(headers['cf-cert-fingerprint-sha256'], /^[0-9a-f]{64}$/);
+      // As openssl prints them.
+      const x = (...args: string[]) => execFileSync('openssl', ['x509', '-in', p.clientCert, '-noout', ...args]).toString().trim();
+      assert.strictEqual(headers['cf-cert-fingerprint-sha256'], x('-fingerprint', '-sha256').replace(/^.*=/, '').replace(/:/g, '').toLowerCase());
+      assert.strictEqual(headers['cf-cert-serial'], x('-serial').replace(/^serial=/, '').replace(/^0+(?=.)/, ''));
+      assert.strictEqual(headers['cf-cert-not-after'], x('-enddate').replace(/^notAfter=/, ''));
+      assert.strictEqual(headers['cf-cert-subject-dn-legacy'], '/CN=test-client');
       assert.match(allows.detail, /cf-cert-verified: true/);
       assert.match(check(report, 'edge-blocks-without-cert').detail, /403/);
       assert.deepStrictEqual(check(report, 'edge-requests-client-cert').data?.requestedCas, ['CN=Test Client CA']);
