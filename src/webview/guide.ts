@@ -304,6 +304,9 @@ function render() {
         s ? h('span', { class: 'muted' }, `read ${new Date(s.readAt).toLocaleTimeString()}`) : null),
       h('div', { class: 'actions toolbar' },
         button('Refresh', 'refresh', () => post({ type: 'refresh' }), { secondary: true, disabled: !!busy || !v || v.missing.length > 0 }),
+        button('Dry run', 'dry-run', () => post({ type: 'dryRun' }), {
+          secondary: true, disabled: !canCallApi() || !v?.trusted, title: 'List the exact calls "Apply all missing" would send, without sending them',
+        }),
         button('Apply all missing…', 'apply-all', () => post({ type: 'applyAll' }), {
           disabled: !canCallApi() || !v?.trusted || nothingToApply(),
           title: nothingToApply() ? 'Everything the API can do is done' : 'Shows the exact calls first, then asks',
