@@ -194,6 +194,8 @@ describe('Cloudflare setup guide (webview messages, token, apply against the fak
     assert.strictEqual(confirmations.length, 0);
     assert.deepStrictEqual(last('dryRun')?.calls, []);
     await send({ type: 'apply', step: 'waf-rule' });
+    await send({ type: 'dryRun' });
+    assert.deepStrictEqual(last('dryRun'), { type: 'dryRun', steps: [], calls: [], pending: false });
     assert.deepStrictEqual(fake.writes().map(r => `${r.method} ${r.path}`), []);
   });
 
