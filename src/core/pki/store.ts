@@ -159,6 +159,7 @@ export async function issueToStore(root: string, caName: string, options: StoreI
   }
   const leaf = await issueCertificate(ca, options);
   options.onProgress?.('Writing the certificate files…');
+  await initStore(root); // puts the .gitignore back if someone removed it
   await writeAll([{ path: keyPath, data: leaf.keyPem, mode: KEY_MODE }, { path: certPath, data: leaf.certPem, mode: PUBLIC_MODE }]);
   return stored(name, certPath, keyPath, leaf.certPem, caName);
 }
@@ -171,6 +172,7 @@ export async function signCsrToStore(root: string, caName: string, csr: string |
   const certPath = path.join(caPaths(root, caName).certsDir, `${name}.pem`);
   if (await exists(certPath)) throw new MtlsError('exists', `A certificate named "${name}" already exists under the CA "${caName}" (${certPath}); it was left as it was.`, 'Choose another name.');
   const certPem = await signCsr(ca, csr, options);
+  await initStore(root);
   await writeAll([{ path: certPath, data: certPem, mode: PUBLIC_MODE }]);
   return stored(name, certPath, undefined, certPem, caName);
 }

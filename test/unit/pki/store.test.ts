@@ -47,6 +47,13 @@ describe('pki: the store', function () {
     opensslOk(['pkey', '-in', leaf.keyPath!, '-noout']);
     const named = await issueToStore(store, 'acme', { cn: 'x', name: 'bob-laptop', key: 'ec-p256', profile: 'origin-pull' });
     assert.strictEqual(path.basename(named.certPath), 'bob-laptop.pem');
+    // a removed .gitignore comes back on the next write, an edited one is left alone
+    fs.unlinkSync(path.join(store, '.gitignore'));
+    await issueToStore(store, 'acme', { cn: 'carol', key: 'ec-p256' });
+    assert.match(fs.readFileSync(path.join(store, '.gitignore'), 'utf8'), /^\*\.key$/m);
+    fs.writeFileSync(path.join(store, '.gitignore'), '*.key\n# mine\n');
+    await issueToStore(store, 'acme', { cn: 'dave', key: 'ec-p256' });
+    assert.strictEqual(fs.readFileSync(path.join(store, '.gitignore'), 'utf8'), '*.key\n# mine\n');
     const loaded = await loadCa(store, 'acme');
     assert.strictEqual(loaded.certPem, fs.readFileSync(p.certPath, 'utf8'));
   });
