@@ -194,6 +194,22 @@ describe('lint: nginx rules', function () {
     assert.strictEqual(f[0].data!.block!.file, '/w/nginx/sites-enabled/a');
   });
 
+  it('a server file linted on its own inherits the http block of the nginx.conf next to it', () => {
+    const files = {
+      '/w/nginx/nginx.conf': 'events {}\nhttp {\n  ssl_certificate /x.pem;\n  ssl_certificate_key /x.key;\n  ssl_client_certificate /srv/ca/ca.pem;\n  ssl_verify_client on;\n  include sites-enabled/*;\n}\n',
+      '/w/nginx/sites-enabled/a': 'server {\n  listen 443 ssl;\n  server_name a.example;\n}\n',
+      '/srv/ca/ca.pem': pki.ca,
+    };
+    const f = lintText(files['/w/nginx/sites-enabled/a'], { file: '/w/nginx/sites-enabled/a', fs: require('./helpers').memFs(files), settings: { checkVerifyDepth: false } });
+    assert.deepStrictEqual(f, [], 'certificate and client verification come from nginx.conf');
+    const alone = lintMem('/elsewhere/a.conf', files['/w/nginx/sites-enabled/a']);
+    assert.deepStrictEqual(alone.map(x => x.code), ['tls-no-certificate', 'leg2-no-client-auth']);
+  });
+
+  it('listen ... quic counts as TLS', () => {
+    assert.deepStrictEqual(lint(server('', 'listen 443 quic reuseport;')).map(f => f.code), ['leg2-no-client-auth']);
+  });
+
   it('positions of findings always point at the directive text', () => {
     const text = 'http {\n\tserver {\n\t\tlisten 8443 ssl http2;\n\t\tssl_verify_client   maybe;\n\t}\n}\n';
     for (const f of lint(text)) {

@@ -143,6 +143,26 @@ function resolveSslPathUncached(ctx: LintContext, written: string, from: string)
   return { resolved: r.natural, exists: false };
 }
 
+/**
+ * The http-level directives (not servers, not includes) of the main nginx.conf that a standalone server
+ * file probably belongs to: <prefix>/nginx.conf, or nginx.conf in the file's folder or its parent.
+ */
+function parentHttpDirectives(ctx: LintContext, file: string): NginxDirective[] {
+  const dir = path.dirname(file);
+  const candidates = [ctx.settings.nginxPrefix ? path.join(ctx.settings.nginxPrefix, 'nginx.conf') : '', path.join(dir, 'nginx.conf'), path.join(path.dirname(dir), 'nginx.conf')];
+  for (const c of candidates) {
+    if (!c || c === file) continue;
+    const text = ctx.fs.readFile(c);
+    if (text === undefined) continue;
+    const pf = parseNginx(text, c, { deadline: ctx.deadline });
+    const http = pf.directives.find(d => d.name === 'http' && d.block);
+    if (!http) continue;
+    if (!ctx.texts.has(c)) ctx.texts.set(c, text); // for the positions of findings on these directives
+    return (http.block as NginxDirective[]).filter(d => d.name !== 'server' && d.name !== 'include' && d.name.startsWith('ssl'));
+  }
+  return [];
+}
+
 /** Lints an nginx tree rooted at `root` (already parsed and registered in ctx). */
 export function lintNginx(ctx: LintContext, root: ParsedFile): void {
   expandIncludes(ctx, root, [root.file]);
@@ -187,7 +207,10 @@ export function lintNginx(ctx: LintContext, root: ParsedFile): void {
   const httpScopes: { dirs: NginxDirective[] }[] = hasMain ? http.map(h => ({ dirs: flat(h.block) })) : [{ dirs: top }];
   for (const h of httpScopes) {
     if (hasMain) checkPlaces(h.dirs.filter(d => d.name !== 'server'), 'http', new Set(), []);
-    const hs = collect(h.dirs.filter(d => d.name !== 'server'));
+    // A server file linted on its own (sites-enabled/x) inherits from the http block of the main
+    // nginx.conf next to it: take that block's own settings (ssl_certificate, ssl_verify_client, ...).
+    const inherited = hasMain ? [] : parentHttpDirectives(ctx, root.file);
+    const hs = collect([...inherited, ...h.dirs.filter(d => d.name !== 'server')]);
     // `map $ssl_client_verify $var { ... }` at http level: $var stands for the check.
     const checkVars = new Set<string>(['$ssl_client_verify']);
     for (const d of h.dirs) if (d.name === 'map' && d.args.length >= 2 && d.args[0].value.includes('$ssl_client_verify')) checkVars.add(d.args[1].value);
@@ -212,7 +235,7 @@ function lintServer(
   const ignored = blockIgnores(ctx, server);
   const names = s.names;
   checkPlaces(dirs, 'server', ignored, names);
-  const listenSsl = s.listens.find(l => l.args.slice(1).some(a => a.value === 'ssl'));
+  const listenSsl = s.listens.find(l => l.args.slice(1).some(a => a.value === 'ssl' || a.value === 'quic'));
   const sslOn = s.sslOn ?? (s.sslOff ? undefined : hs.sslOn);
   const tls = !!listenSsl || !!sslOn;
   const certs = s.certs.length ? s.certs : hs.certs;
