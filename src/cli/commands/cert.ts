@@ -15,7 +15,7 @@ export const USAGE = `Usage:
                   [--store DIR] [--json]
   mtls cert export-p12 --cert FILE [--key FILE] [--ca FILE] --out FILE [--legacy] [--friendly-name NAME] [--json]
                   password from MTLS_P12_PASSWORD, else asked on the terminal
-  mtls cert inspect FILE [--json]
+  mtls cert inspect FILE [--json]          FILE: PEM/DER certificate, CSR, or .p12/.pfx (password as for export-p12)
   mtls cert verify FILE --ca FILE [--json]
   mtls cert list [--store DIR] [--json]
   mtls cert sign-csr --ca NAME --csr FILE [--name N] [--profile P] [--days N] [--san VALUE]... [--store DIR] [--json]
@@ -247,6 +247,14 @@ async function inspect(argv: string[], io: CliIO): Promise<number> {
     const csr = P.parseCsr(data, file);
     if (values.json) printJson(io, { csr: true, ...csr, pem: undefined });
     else io.stdout(`File:      ${file}\nRequest:   ${csr.subject}\nSANs:      ${csr.sans.map(s => `${s.type.toUpperCase()}:${s.value}`).join(', ') || '-'}\nKey:       ${csr.keyType} ${csr.curve ?? csr.keyBits ?? ''}\nSignature: ${csr.signatureValid ? 'valid' : 'INVALID'}\n`);
+    return 0;
+  }
+  if (/\.(p12|pfx)$/i.test(file)) {
+    const bundle = P.readPkcs12(data, await readPassword(io, false));
+    const info = P.inspectCertificate(bundle.certPem, file);
+    const chain = bundle.chainPems.map(c => P.inspectCertificate(c).subject);
+    if (values.json) printJson(io, { file, ...infoJson(info), friendlyName: bundle.friendlyName, chain });
+    else io.stdout(formatInfo(info, file) + `Bundle:             key + certificate${chain.length ? ` + ${chain.join('; ')}` : ''}${bundle.friendlyName ? ` (friendly name "${bundle.friendlyName}")` : ''}\n`);
     return 0;
   }
   const info = P.inspectCertificate(data, file);

@@ -102,6 +102,13 @@ describe('pki: CLI (mtls ca / mtls cert)', function () {
     assert.strictEqual(readPkcs12(fs.readFileSync(path.join(ws, 'alice-legacy.p12')), 'typed').chainPems.length, 1);
     assert.notStrictEqual(openssl(['pkcs12', '-info', '-nokeys', '-in', path.join(ws, 'alice-legacy.p12'), '-passin', 'pass:typed']).status, 0);
     assert.strictEqual(openssl(['pkcs12', '-legacy', '-info', '-nokeys', '-in', path.join(ws, 'alice-legacy.p12'), '-passin', 'pass:typed']).status, 0);
+    // inspect a bundle
+    const ins = await mtls(ws, ['cert', 'inspect', 'alice.p12', '--json'], { MTLS_P12_PASSWORD: secret });
+    assert.strictEqual(ins.code, 0, ins.err);
+    assert.deepStrictEqual([JSON.parse(ins.out).subjectCn, JSON.parse(ins.out).chain], ['alice', ['CN=Acme']]);
+    const wrong = await mtls(ws, ['cert', 'inspect', 'alice.p12'], { MTLS_P12_PASSWORD: 'not it' });
+    assert.strictEqual(wrong.code, 1);
+    assert.match(wrong.err, /password is wrong/);
     // no terminal, no variable
     const c = await mtls(ws, ['cert', 'export-p12', '--cert', cert, '--out', 'c.p12']);
     assert.strictEqual(c.code, 1);
