@@ -3,7 +3,7 @@
 // against `nginx -t` in test/unit/lint/agreement.test.ts.
 import * as path from 'path';
 import { Directive, Finding, NginxDirective, ParsedFile } from '../types';
-import { blockIgnores, blockRef, finding, isIgnored, isLeg2, LintContext, memo, readCa, ref, serverNameMatches } from '../common';
+import { blockIgnores, blockRef, finding, IgnoreSet, isIgnored, isLeg2, LazyIgnores, LintContext, memo, readCa, ref, serverNameMatches } from '../common';
 import { judgeCaFile, neededDepth } from '../ca';
 import { parseNginx } from './parser';
 import { resolvePattern } from '../paths';
@@ -169,7 +169,7 @@ export function lintNginx(ctx: LintContext, root: ParsedFile): void {
   const top = flat(root.directives);
   const hasMain = top.some(d => d.name === 'http' || d.name === 'events' || d.name === 'stream' || d.name === 'mail');
   const done = new Set<string>();
-  const emit = (f: Finding, ignored: Set<string>, names: string[]) => {
+  const emit = (f: Finding, ignored: IgnoreSet, names: string[]) => {
     if (isIgnored(f.code, ignored)) return;
     if (isLeg2(f.code) && names.some(n => (ctx.settings.ignoreServerNames ?? []).some(p => serverNameMatches(n, p)))) return;
     const key = `${f.file}:${f.line}:${f.column}:${f.code}:${f.data?.caProblem ?? ''}`;
@@ -179,7 +179,7 @@ export function lintNginx(ctx: LintContext, root: ParsedFile): void {
   };
 
   // Values and places nginx refuses, wherever they are (nginx -t fails even for plain-HTTP servers).
-  const checkPlaces = (ds: NginxDirective[], where: 'main' | 'http' | 'server' | 'location' | 'other', ignored: Set<string>, names: string[]) => {
+  const checkPlaces = (ds: NginxDirective[], where: 'main' | 'http' | 'server' | 'location' | 'other', ignored: IgnoreSet, names: string[]) => {
     for (const d of ds) {
       if (d.name === 'ssl_verify_client') {
         const v = d.args[0]?.value;
@@ -227,12 +227,12 @@ function lintServer(
   server: NginxDirective,
   hs: Scope,
   checkVars: Set<string>,
-  emit: (f: Finding, ignored: Set<string>, names: string[]) => void,
-  checkPlaces: (ds: NginxDirective[], where: 'main' | 'http' | 'server' | 'location' | 'other', ignored: Set<string>, names: string[]) => void,
+  emit: (f: Finding, ignored: IgnoreSet, names: string[]) => void,
+  checkPlaces: (ds: NginxDirective[], where: 'main' | 'http' | 'server' | 'location' | 'other', ignored: IgnoreSet, names: string[]) => void,
 ): void {
   const dirs = flat(server.block);
   const s = collect(dirs, server.file);
-  const ignored = blockIgnores(ctx, server);
+  const ignored = new LazyIgnores(() => blockIgnores(ctx, server));
   const names = s.names;
   checkPlaces(dirs, 'server', ignored, names);
   const listenSsl = s.listens.find(l => l.args.slice(1).some(a => a.value === 'ssl' || a.value === 'quic'));
