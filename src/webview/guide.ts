@@ -17,6 +17,7 @@ const vscode = acquireVsCodeApi();
 let state: WebviewState = vscode.getState() ?? {};
 let busy: string | undefined;
 let live = '';
+const openDetails = new Set<string>();
 
 const post = (msg: ToExtension) => vscode.postMessage(msg);
 const save = () => vscode.setState(state);
@@ -342,6 +343,12 @@ function render() {
     ipSection(),
   );
   for (const b of root.querySelectorAll<HTMLButtonElement>('button')) if (busy && b.dataset.key !== 'trust') b.disabled = true;
+  // Expanded <details> (curl, SDK, "why") stay expanded across re-renders.
+  for (const d of root.querySelectorAll<HTMLDetailsElement>('details[data-key]')) {
+    const key = d.dataset.key!;
+    if (openDetails.has(key)) d.open = true;
+    d.addEventListener('toggle', () => { if (d.open) openDetails.add(key); else openDetails.delete(key); });
+  }
   restoreFocus(focusedKey);
 }
 

@@ -91,7 +91,9 @@ export default async function ({ wb, page, log }) {
   const req = g.locator('#req-upload-ca');
   await req.waitFor();
   await req.locator('summary', { hasText: 'curl' }).first().click();
-  const curl = await req.locator('pre').first().innerText();
+  const pre = req.locator('details[open] pre').first();
+  await pre.waitFor();
+  const curl = await pre.innerText();
   if (!curl.includes('$CLOUDFLARE_API_TOKEN') || curl.includes(TOKEN)) throw new Error(`unexpected curl: ${curl}`);
   await g.locator('[data-key="req-upload-ca"]').click();
 

@@ -38,6 +38,10 @@ export function describeCall(c: PlannedCall): string {
 
 export class GuideController implements vscode.Disposable {
   private busy: string | undefined;
+  /** Reads and writes run one after the other (a click on Apply waits for a background read). */
+  private chain: Promise<unknown> = Promise.resolve();
+  /** The write job queued or running, if any: a second one is refused, not queued. */
+  private writing: string | undefined;
   private disposed = false;
   /** Results the webview may have missed while it was hidden (retainContextWhenHidden is off). */
   private lastReport: ApplyReport | undefined;
@@ -54,7 +58,7 @@ export class GuideController implements vscode.Disposable {
     let timer: NodeJS.Timeout | undefined;
     const schedule = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => { if (this.disposed) return; if (this.busy) schedule(); else void this.refresh(); }, 150);
+      timer = setTimeout(() => { if (!this.disposed) void this.refresh(); }, 150);
     };
     this.subs.push(service.onDidChangeInputs(schedule), { dispose: () => clearTimeout(timer) });
   }
@@ -130,8 +134,41 @@ export class GuideController implements vscode.Disposable {
 
   // ---------------------------------------------------------------- reading
 
+  private serial<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(job, job);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A write job: refused while another one is queued or running, else run after the current read. */
+  private async writeJob<T>(action: string, job: (inputs: Inputs) => Promise<T>): Promise<T | undefined> {
+    if (this.writing) {
+      await this.post({ type: 'notice', level: 'warning', text: `Wait until "${this.writing}" has finished.` });
+      return undefined;
+    }
+    if (!requireTrust(action)) return undefined;
+    this.writing = action;
+    try {
+      return await this.serial(async () => {
+        const inputs = await this.service.options();
+        if (!inputs.options) {
+          await this.post({ type: 'view', view: inputs.view });
+          await this.post({ type: 'notice', level: 'warning', text: `Set ${inputs.view.missing.join(', ')} first.` });
+          return undefined;
+        }
+        return job(inputs);
+      });
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
   /** Sends the view, then reads the live state (when everything needed is there) and sends it. */
-  async refresh(): Promise<void> {
+  refresh(): Promise<void> {
+    return this.serial(() => this.readNow());
+  }
+
+  private async readNow(): Promise<void> {
     const inputs = await this.service.options();
     await this.post({ type: 'view', view: inputs.view });
     if (!inputs.options) {
@@ -155,29 +192,16 @@ export class GuideController implements vscode.Disposable {
 
   // ---------------------------------------------------------------- applying
 
-  private async guardForApi(action: string): Promise<Inputs | undefined> {
-    if (this.busy) {
-      await this.post({ type: 'notice', level: 'warning', text: `Wait until "${this.busy}" has finished.` });
-      return undefined;
-    }
-    if (!requireTrust(action)) return undefined;
-    const inputs = await this.service.options();
-    if (!inputs.options) {
-      await this.post({ type: 'view', view: inputs.view });
-      await this.post({ type: 'notice', level: 'warning', text: `Set ${inputs.view.missing.join(', ')} first.` });
-      return undefined;
-    }
-    return inputs;
+  /** The calls a run would make (reads are sent, writes are not). */
+  dryRun(steps?: StepId[]): Promise<ApplyReport | undefined> {
+    return this.writeJob('Planning Cloudflare changes', inputs => this.dryRunNow(inputs, steps));
   }
 
-  /** The calls a run would make (reads are sent, writes are not). */
-  async dryRun(steps?: StepId[]): Promise<ApplyReport | undefined> {
-    const inputs = await this.guardForApi('Planning Cloudflare changes');
-    if (!inputs?.options) return undefined;
+  private async dryRunNow(inputs: Inputs, steps?: StepId[]): Promise<ApplyReport> {
     const core = await this.service.loadCore();
     await this.setBusy('Planning: reading the live state…');
     try {
-      const report = await core.applySteps(inputs.options, { steps, dryRun: true });
+      const report = await core.applySteps(inputs.options!, { steps, dryRun: true });
       await this.post({ type: 'dryRun', steps: stepsOf(report), calls: report.calls, pending: false });
       return report;
     } finally {
@@ -186,14 +210,17 @@ export class GuideController implements vscode.Disposable {
   }
 
   /** "Apply all missing": dry run, confirmation listing the calls, then the run. */
-  async applyAll(): Promise<ApplyReport | undefined> {
-    const inputs = await this.guardForApi('Applying the Cloudflare setup');
-    if (!inputs?.options) return undefined;
+  applyAll(): Promise<ApplyReport | undefined> {
+    return this.writeJob('Applying the Cloudflare setup', inputs => this.applyAllNow(inputs));
+  }
+
+  private async applyAllNow(inputs: Inputs): Promise<ApplyReport | undefined> {
+    const options = inputs.options!;
     const core = await this.service.loadCore();
     await this.setBusy('Planning: reading the live state…');
     let plan: ApplyReport;
     try {
-      plan = await core.applySteps(inputs.options, { dryRun: true });
+      plan = await core.applySteps(options, { dryRun: true });
     } finally {
       await this.setBusy(undefined);
     }
@@ -204,11 +231,11 @@ export class GuideController implements vscode.Disposable {
     if (!plan.calls.length) {
       await this.post({ type: 'dryRun', steps: [], calls: [], pending: false });
       await this.post({ type: 'notice', level: 'info', text: 'Nothing to apply: every step the API can do is done.' });
-      await this.refresh();
+      await this.readNow();
       return plan;
     }
     await this.post({ type: 'dryRun', steps: stepsOf(plan), calls: plan.calls, pending: true });
-    const detail = `Zone ${inputs.options.zoneName}, API ${inputs.options.baseURL}.\n\n` +
+    const detail = `Zone ${options.zoneName}, API ${options.baseURL}.\n\n` +
       plan.calls.map(c => `${STEP_NUMBER[c.step]}. ${describeCall(c)}`).join('\n') +
       '\n\nNothing is deleted: existing rules and hostnames are kept.';
     const ok = await this.ui.confirm(`Send ${plan.calls.length} change(s) to Cloudflare?`, detail, 'Apply');
@@ -216,14 +243,16 @@ export class GuideController implements vscode.Disposable {
       await this.post({ type: 'dryRun', steps: stepsOf(plan), calls: plan.calls, pending: false });
       return undefined;
     }
-    return this.apply(undefined, true);
+    return this.applyNow(inputs, undefined);
   }
 
   /** Applies the given steps (all missing ones when undefined); stops at the first failure. */
-  async apply(steps: StepId[] | undefined, guarded = false): Promise<ApplyReport | undefined> {
-    const inputs = guarded ? await this.service.options() : await this.guardForApi('Applying a Cloudflare step');
-    if (!inputs?.options) return undefined;
-    const options = inputs.options;
+  apply(steps: StepId[] | undefined): Promise<ApplyReport | undefined> {
+    return this.writeJob('Applying a Cloudflare step', inputs => this.applyNow(inputs, steps));
+  }
+
+  private async applyNow(inputs: Inputs, steps: StepId[] | undefined): Promise<ApplyReport> {
+    const options = inputs.options!;
     const core = await this.service.loadCore();
     const label = steps?.length === 1 ? `Applying step ${STEP_NUMBER[steps[0]]}` : 'Applying the Cloudflare setup';
     await this.setBusy(`${label}…`);
@@ -249,7 +278,7 @@ export class GuideController implements vscode.Disposable {
     }
     this.lastReport = report;
     await this.post({ type: 'applyReport', report });
-    await this.refresh();
+    await this.readNow();
     return report;
   }
 
