@@ -158,6 +158,28 @@ describe('lint: corpus of real-world configs', function () {
     void failingDir; // files Apache itself rejects: errors there are expected
   });
 
+  it('mangled corpus files (random cuts, braces, quotes, tags, backslashes) never crash the linter', () => {
+    let seed = 12345;
+    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+    const junk = ['{', '}', ';', '"', "'", '\\', '\n', '#', '<VirtualHost *:443>', '</VirtualHost>', '<If "x">', '${', 'include *;', 'Include /nope/*.conf\n', '\\\n', '\r\n', 'ssl_verify_client', ' ssl ', 'SSLEngine on\n'];
+    const sample = files.filter((_, i) => i % 7 === 0);
+    for (let round = 0; round < 300; round++) {
+      const file = sample[rnd(sample.length)];
+      let text = fs.readFileSync(file, 'utf8');
+      for (let k = 0; k < 1 + rnd(6); k++) {
+        const at = rnd(text.length + 1);
+        text = rnd(2) ? text.slice(0, at) + junk[rnd(junk.length)] + text.slice(at) : text.slice(0, at) + text.slice(at + rnd(40));
+      }
+      const dialect: Dialect = rel(file).startsWith('apache/') ? 'apache' : 'nginx';
+      const findings = lintText(text, { file, dialect, followIncludes: false, timeBudgetMs: 2000 });
+      const lineCount = text.split('\n').length;
+      for (const f of findings) {
+        assert.ok(!/^Internal error/.test(f.message), `${rel(file)} round ${round}: ${f.message}`);
+        if (f.file === file) assert.ok(f.line >= 1 && f.endLine <= lineCount && f.column >= 1, `${rel(file)} round ${round}: ${f.line}:${f.column}`);
+      }
+    }
+  });
+
   it('nginx -t refuses each nginx file with an Error-level finding', async function () {
     if (!fs.existsSync('/usr/sbin/nginx')) this.skip();
     for (const [key, how] of Object.entries(EXPECTED_ERRORS)) {
