@@ -112,9 +112,10 @@ export function wirePageLogging(page, { verbose = !!process.env.VERBOSE } = {}) 
     if (t.includes('[Extension Host]')) console.log(t.replace(/%c/g, '').replace(/\s*color: [^ ]+( font-weight: bold)?/g, '').replace(/^\[Extension Host\]\s*/, ''));
     else if (verbose || m.type() === 'error') console.log(`[browser ${m.type()}] ${t}`);
   });
+  // Webview resources use *.vscode-cdn.net URLs that the webview's service worker serves locally.
   page.on('request', r => {
     const u = new URL(r.url());
-    if (/^(https?|wss?):$/.test(u.protocol) && !['127.0.0.1', 'localhost'].includes(u.hostname)) console.log('[EXTERNAL request] ' + r.url());
+    if (/^(https?|wss?):$/.test(u.protocol) && !['127.0.0.1', 'localhost'].includes(u.hostname) && !u.hostname.endsWith('.vscode-cdn.net')) console.log('[EXTERNAL request] ' + r.url());
   });
   page.on('pageerror', e => { if (verbose) console.error('[pageerror]', e.message); });
 }
