@@ -6,14 +6,14 @@ const APACHE_WORDS = /^\s*(<\/?(VirtualHost|Directory|Location|IfModule|IfDefine
 
 /**
  * Guesses the dialect of a config from its name, then its content. Undefined when neither fits.
- * Content wins over a neutral name (`*.conf`); an explicit name (`nginx.conf`, `httpd.conf`,
- * `apache2.conf`, `.htaccess`, a path under `nginx/` or `apache2/`/`httpd/`) wins over content.
+ * An explicit name (`nginx.conf`, `httpd.conf`, `apache2.conf`, `.htaccess`) wins; then the content;
+ * then weaker hints (`*.vhost` is usually Apache; a path under `nginx/` or `apache2/`/`httpd/`).
  */
 export function detectDialect(file: string, text?: string): Dialect | undefined {
   const norm = file.replace(/\\/g, '/').toLowerCase();
   const base = path.posix.basename(norm);
   if (base === 'nginx.conf' || base.endsWith('.nginx') || base.endsWith('.nginxconf')) return 'nginx';
-  if (base === 'httpd.conf' || base === 'apache2.conf' || base === 'apache.conf' || base === '.htaccess' || base.endsWith('.htaccess') || base.endsWith('.vhost')) return 'apache';
+  if (base === 'httpd.conf' || base === 'apache2.conf' || base === 'apache.conf' || base === '.htaccess' || base.endsWith('.htaccess')) return 'apache';
   if (text !== undefined) {
     const sample = text.length > 200_000 ? text.slice(0, 200_000) : text;
     const a = APACHE_WORDS.test(sample);
@@ -27,6 +27,7 @@ export function detectDialect(file: string, text?: string): Dialect | undefined 
       return tags > braces ? 'apache' : 'nginx';
     }
   }
+  if (base.endsWith('.vhost')) return 'apache';
   if (/(^|\/)nginx\//.test(norm)) return 'nginx';
   if (/(^|\/)(apache2?|httpd)\//.test(norm)) return 'apache';
   return undefined;
