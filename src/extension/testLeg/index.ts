@@ -65,12 +65,24 @@ export interface TestLegApi {
 
 interface FixOffer { label: string; run: () => Thenable<unknown> }
 
+/**
+ * Text with `code` spans: the spans become inline code, everything else is escaped. (appendText would
+ * turn every space into &nbsp;, and long explanations would not wrap in the Test Results view.)
+ */
+function appendRich(md: vscode.MarkdownString, text: string): vscode.MarkdownString {
+  text.split(/(`[^`]+`)/).forEach(part => {
+    if (/^`[^`]+`$/.test(part)) md.appendMarkdown(part);
+    else if (part) md.appendMarkdown(part.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, '\\$&').replace(/\n/g, '\n\n'));
+  });
+  return md;
+}
+
 function markdownFor(c: CheckResult): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${c.title}** \`${c.id}\`\n\n`);
-  md.appendText(c.detail);
-  if (c.explanation) md.appendMarkdown('\n\n**Why:** ').appendText(c.explanation);
-  if (c.fix) md.appendMarkdown('\n\n**Fix:** ').appendText(c.fix);
+  appendRich(md, c.detail);
+  if (c.explanation) appendRich(md.appendMarkdown('\n\n**Why:** '), c.explanation);
+  if (c.fix) appendRich(md.appendMarkdown('\n\n**Fix:** '), c.fix);
   return md;
 }
 
@@ -89,12 +101,14 @@ export function registerTestLeg(shared: Shared): TestLegApi {
   for (const leg of LEGS) {
     const item = controller.createTestItem(leg.id, leg.label);
     item.description = 'not run yet';
-    for (const [id, label] of leg.checks) {
+    item.sortText = leg.id;
+    leg.checks.forEach(([id, label], i) => {
       const child = controller.createTestItem(id, label);
       child.description = id;
+      child.sortText = String(i).padStart(2, '0'); // the probes' order, not alphabetical
       item.children.add(child);
       items.set(id, child);
-    }
+    });
     controller.items.add(item);
     items.set(leg.id, item);
   }
