@@ -133,6 +133,28 @@ describe('Test Leg: probes in the Test Explorer, local edge, log', function () {
     assert.strictEqual(await vscode.commands.executeCommand('mtls.stopLocalEdge'), false, 'nothing left to stop');
   });
 
+  it('from the Certificates view\'s context menu: a client certificate runs Leg 1 with it, a CA starts the edge with it', async () => {
+    // The tree passes its node; only kind, entry.certPath/keyPath and info.profile are read.
+    const caNode = { kind: 'ca', entry: { certPath: p.caCert } };
+    await cfg().update('edgeAddress', '127.0.0.1:0', vscode.ConfigurationTarget.Workspace);
+    const started = await vscode.commands.executeCommand<EdgeState>('mtls.startLocalEdge', caNode);
+    try {
+      assert.ok(started, 'the edge started from the CA node');
+      assert.strictEqual(started!.hostname, HOST);
+      const certNode = { kind: 'cert', entry: { certPath: p.foreign.cert, keyPath: p.foreign.key, info: { profile: 'client' } } };
+      const result = (await vscode.commands.executeCommand<TestLegResult>('mtls.testLeg', certNode))!;
+      assert.deepStrictEqual(result.legs.map(l => l.leg), ['leg1']);
+      // A certificate from another CA than the edge's: blocked, and said so.
+      const allows = result.legs[0].checks.find(c => c.id === 'edge-allows-with-cert')!;
+      assert.strictEqual(allows.status, 'fail');
+      assert.match(allows.detail, /Blocked even with the client certificate "CN=mtls-probe-foreign-client"/);
+      assert.ok(result.actions.includes('Issue Client Certificate'), result.actions.join(', '));
+    } finally {
+      await vscode.commands.executeCommand('mtls.stopLocalEdge');
+      await cfg().update('edgeAddress', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   it('the readable report is in the log', async () => {
     const logsRoot = path.dirname(path.dirname(api.logUri.fsPath));
     let text = '';
