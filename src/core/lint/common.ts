@@ -115,7 +115,16 @@ function textBefore(ctx: LintContext, file: string, line: number, column: number
   return lineAt(ctx, file, line).slice(0, column - 1);
 }
 
+const refCache = new WeakMap<Directive, DirectiveRef>();
+
+/** The quick-fix view of a directive (shared between the findings of one run; treat as read-only). */
 export function ref(ctx: LintContext, d: Directive): DirectiveRef {
+  let r = refCache.get(d);
+  if (!r) { r = makeRef(ctx, d); refCache.set(d, r); }
+  return r;
+}
+
+function makeRef(ctx: LintContext, d: Directive): DirectiveRef {
   const r: DirectiveRef = { file: d.file, name: d.name, args: d.args.map(a => a.value), line: d.line, column: d.column, endLine: d.endLine, endColumn: d.endColumn, indent: d.indent };
   if (d.args.length) {
     const a = d.args[0];
