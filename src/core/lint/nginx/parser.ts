@@ -246,7 +246,7 @@ export function parseNginx(text: string, file: string, options: NginxParseOption
     return {
       dialect: 'nginx',
       name: n.value,
-      nameRange: { line: n.line, column: n.column, endLine: n.endLine, endColumn: n.endColumn },
+      nameRange: n, // the name token itself (an Arg: a Range plus its text)
       args: toks.slice(1),
       file,
       indent: indentBefore(text, stmtStart),
