@@ -5,6 +5,7 @@
 //   <store>/.gitignore                 *.key, *.p12, *.pfx
 //   <store>/<ca>/ca.pem  ca.key        the CA
 //   <store>/<ca>/certs/<name>.pem .key certificates it issued
+//   <store>/<ca>/origin-pull/<name>.pem .key  origin-pull certificates (the folder is their profile)
 //   <store>/<ca>/revoked.json          revocations (serial, sha256, reason, date)
 //   <store>/<ca>/archive/              renewed-away certificates and keys
 import * as crypto from 'crypto';
@@ -14,6 +15,7 @@ import { execFile } from 'child_process';
 import { MtlsError } from '../errors';
 import { DIR_MODE, KEY_MODE, PUBLIC_MODE, ensurePrivateDir, exists, readFileOrThrow, writeFileAtomic, writeFilesAtomic } from '../fsutil';
 import type {
+  CertificateInfo,
   CaEntry, CaPaths, CertAndKey, CertProfile, CreateCaOptions, ImportOptions, RenewOptions, RenewResult, RevocationRecord, RevokeResult,
   StoreEntry, StoreIssueOptions, StoreProblem, StoreSignCsrOptions, StoreTree, StoredCertificate,
 } from './types';
@@ -54,10 +56,14 @@ export function caPaths(root: string, name: string): CaPaths {
     certPath: path.join(dir, 'ca.pem'),
     keyPath: path.join(dir, 'ca.key'),
     certsDir: path.join(dir, 'certs'),
+    originPullDir: path.join(dir, ORIGIN_PULL_DIR),
     revokedPath: path.join(dir, 'revoked.json'),
     archiveDir: path.join(dir, 'archive'),
   };
 }
+
+/** Folder name that marks origin-pull certificates (same EKU as client certificates, different purpose). */
+export const ORIGIN_PULL_DIR = 'origin-pull';
 
 function keyPathFor(certPath: string): string {
   return certPath.replace(/\.(pem|crt|cer|der)$/i, '') + '.key';
@@ -102,8 +108,15 @@ export async function initStore(root: string): Promise<void> {
   }
 }
 
+/** inspectCertificate, plus the profile that only the store knows: a clientAuth leaf under `origin-pull/`. */
+function inspectStored(certPem: string, certPath: string): CertificateInfo {
+  const info = inspectCertificate(certPem, certPath);
+  if (info.profile === 'client' && path.dirname(certPath).split(path.sep).includes(ORIGIN_PULL_DIR)) info.profile = 'origin-pull';
+  return info;
+}
+
 function stored(name: string, certPath: string, keyPath: string | undefined, certPem: string, caName?: string): StoredCertificate {
-  return { name, certPath, keyPath, info: inspectCertificate(certPem, certPath), caName };
+  return { name, certPath, keyPath, info: inspectStored(certPem, certPath), caName };
 }
 
 /** Creates a root CA in `<root>/<name>/`. */
@@ -152,8 +165,9 @@ export async function issueToStore(root: string, caName: string, options: StoreI
   const ca = await loadCa(root, caName);
   const name = checkName(options.name ?? nameFromCn(options.cn ?? ''), 'certificate name');
   const p = caPaths(root, caName);
-  const certPath = path.join(p.certsDir, `${name}.pem`);
-  const keyPath = path.join(p.certsDir, `${name}.key`);
+  const dir = options.profile === 'origin-pull' ? p.originPullDir : p.certsDir;
+  const certPath = path.join(dir, `${name}.pem`);
+  const keyPath = path.join(dir, `${name}.key`);
   for (const f of [certPath, keyPath]) {
     if (await exists(f)) throw new MtlsError('exists', `A certificate named "${name}" already exists under the CA "${caName}" (${f}); it was left as it was.`, 'Choose another name with --name, or renew the existing one.');
   }
@@ -295,7 +309,7 @@ export async function listStore(root: string): Promise<StoreTree> {
       if (hasPrivateKeyBlock(data) && !/-----BEGIN (X509 |TRUSTED )?CERTIFICATE-----/.test(data.toString('latin1'))) continue; // a key saved as .pem
       if (/-----BEGIN (NEW )?CERTIFICATE REQUEST-----/.test(data.toString('latin1')) && !/-----BEGIN CERTIFICATE-----/.test(data.toString('latin1'))) continue; // a CSR
       const pem = parseCertificates(data, path.relative(dir, file))[0];
-      const info = inspectCertificate(pem, file);
+      const info = inspectStored(pem, file);
       const base = path.basename(file).replace(/\.[^.]+$/, '');
       const keyPath = keyPathFor(file);
       const rel = path.relative(dir, file).split(path.sep);
@@ -376,7 +390,7 @@ export async function renewCertificate(root: string, certPath: string, options: 
   if (!keyAlg && entry.keyPath) keyAlg = keyAlgorithmOf(privateKeyObject(await readFileOrThrow(entry.keyPath), entry.keyPath));
   if (!keyAlg) keyAlg = keyAlgorithmOf(new crypto.X509Certificate(info.pem).publicKey) ?? 'rsa2048';
   const days = options.days ?? Math.max(1, Math.round((info.notAfter.getTime() - info.notBefore.getTime() - BACKDATE_MS) / DAY_MS));
-  const profile: CertProfile = info.profile === 'server' ? 'server' : 'client';
+  const profile: CertProfile = info.profile === 'server' || info.profile === 'origin-pull' ? info.profile : 'client';
   const renewed = await issueCertificate({ certPem: ca.info.pem, keyPem: caKeyPem }, {
     cn: info.subjectCn ?? entry.name,
     org: info.subjectOrg,

@@ -225,6 +225,8 @@ export interface CaPaths {
   certPath: string;
   keyPath: string;
   certsDir: string;
+  /** Where origin-pull certificates go: their EKU is the same as a client certificate's, so the folder tells them apart. */
+  originPullDir: string;
   revokedPath: string;
   archiveDir: string;
 }

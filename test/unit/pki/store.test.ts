@@ -155,6 +155,23 @@ describe('pki: the store', function () {
     assert.deepStrictEqual(inter.certs.map(c => c.name), ['leaf']);
   });
 
+  it('keeps origin-pull certificates in their own folder, so the tree and a renewal know their profile', async () => {
+    await createCa(store, 'acme', { cn: 'Acme', key: 'ec-p256' });
+    const pull = await issueToStore(store, 'acme', { cn: 'origin-pull.example.com', profile: 'origin-pull', key: 'ec-p256' });
+    const client = await issueToStore(store, 'acme', { cn: 'alice', key: 'ec-p256' });
+    assert.strictEqual(pull.certPath, path.join(caPaths(store, 'acme').originPullDir, 'origin-pull.example.com.pem'));
+    assert.strictEqual(pull.info.profile, 'origin-pull');
+    assert.deepStrictEqual(pull.info.extKeyUsage, ['clientAuth']);
+    assert.strictEqual(pull.info.isCa, false);
+    assert.strictEqual(mode(pull.keyPath!), 0o600);
+    const profiles = (await listStore(store)).cas[0].certs.map(c => `${c.name}:${c.info.profile}`).sort();
+    assert.deepStrictEqual(profiles, ['alice:client', 'origin-pull.example.com:origin-pull']);
+    assert.strictEqual(client.info.profile, 'client');
+    const renewed = await renewCertificate(store, pull.certPath);
+    assert.strictEqual(renewed.renewed.certPath, pull.certPath);
+    assert.strictEqual(renewed.renewed.info.profile, 'origin-pull');
+  });
+
   it('renews with a new key and serial and archives the previous pair', async () => {
     await createCa(store, 'acme', { cn: 'Acme', key: 'rsa2048' });
     const old = await issueToStore(store, 'acme', { cn: 'srv.example.com', org: 'Acme', profile: 'server', key: 'ec-p256', days: 30, sans: ['srv.example.com', '192.0.2.1'] });
