@@ -181,7 +181,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   let serverCaPem: string | undefined;
   let server = options.server;
   if (!server) {
-    const pair = makeEphemeralPair({ caCn: 'mTLS Workbench Local Edge CA', cn: options.hostname, profile: 'server', sans: [options.hostname, '127.0.0.1', 'localhost'], days: 30 });
+    const pair = await makeEphemeralPair({ caCn: 'mTLS Workbench Local Edge CA', cn: options.hostname, profile: 'server', sans: [options.hostname, '127.0.0.1', 'localhost'], days: 30 });
     server = { certPem: pair.certPem + pair.caPem, keyPem: pair.keyPem };
     serverCaPem = pair.caPem;
   }

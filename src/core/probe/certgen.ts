@@ -1,7 +1,8 @@
 // Throw-away certificates made in memory: the "foreign" client certificate from a fresh, unrelated CA that
 // the probes present to prove a server refuses strangers, and the local edge's own server certificate.
-import * as crypto from 'crypto';
-import { derToPem, mintCertificate, simpleName } from './der';
+// They come from the PKI core (createRootCa + issueCertificate), so the project has one certificate writer,
+// the one checked against openssl in test/unit/pki.
+import { createRootCa, issueCertificate } from '../pki/certs';
 
 export interface EphemeralCert {
   certPem: string;
@@ -9,35 +10,22 @@ export interface EphemeralCert {
   caPem: string;
 }
 
-function ecKey(): crypto.KeyPairKeyObjectResult {
-  return crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+/** A fresh CA (P-256) and a leaf from it: `client` (clientAuth) or `server` (serverAuth with SANs); 2 days unless told. */
+export async function makeEphemeralPair(options: { caCn: string; cn: string; profile: 'client' | 'server'; sans?: string[]; days?: number }): Promise<EphemeralCert> {
+  const days = options.days ?? 2;
+  const ca = await createRootCa({ cn: options.caCn, org: 'mTLS Workbench (throw-away)', key: 'ec-p256', days });
+  // A CN is at most 64 characters (X.509 upper bound, checked by the PKI core); a longer hostname still is
+  // the leaf's SAN, which is all TLS clients match.
+  const cn = options.cn.length <= 64 ? options.cn : options.cn.slice(0, 64);
+  const leaf = await issueCertificate(ca, { cn, profile: options.profile, sans: options.sans, key: 'ec-p256', days });
+  return { certPem: leaf.certPem, keyPem: leaf.keyPem, caPem: ca.certPem };
 }
 
-/** A fresh CA (P-256) and a leaf from it: `client` (clientAuth) or `server` (serverAuth with SANs). */
-export function makeEphemeralPair(options: { caCn: string; cn: string; profile: 'client' | 'server'; sans?: string[]; days?: number }): EphemeralCert {
-  const caKeys = ecKey();
-  const caName = simpleName(options.caCn, 'mTLS Workbench (throw-away)');
-  const ca = mintCertificate({ subject: caName, publicKey: caKeys.publicKey, signingKey: caKeys.privateKey, ca: true, days: options.days ?? 2 });
-  const leafKeys = ecKey();
-  const leaf = mintCertificate({
-    subject: simpleName(options.cn),
-    publicKey: leafKeys.publicKey,
-    issuer: { name: caName, key: caKeys.privateKey, ski: ca.ski },
-    eku: [options.profile === 'server' ? 'serverAuth' : 'clientAuth'],
-    sans: options.sans,
-    days: options.days ?? 2,
-  });
-  return {
-    certPem: derToPem(leaf.der),
-    keyPem: leafKeys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    caPem: derToPem(ca.der),
-  };
-}
+let foreign: Promise<EphemeralCert> | undefined;
 
-let foreign: EphemeralCert | undefined;
-
-/** The foreign client certificate, made once per process (one P-256 CA and leaf: about a millisecond). */
-export function foreignClientCert(): EphemeralCert {
-  foreign ??= makeEphemeralPair({ caCn: 'Unrelated Throw-away CA', cn: 'mtls-probe-foreign-client', profile: 'client' });
+/** The foreign client certificate, made once per process (one P-256 CA and leaf, Node's async keygen). */
+export function foreignClientCert(): Promise<EphemeralCert> {
+  foreign ??= makeEphemeralPair({ caCn: 'Unrelated Throw-away CA', cn: 'mtls-probe-foreign-client', profile: 'client' })
+    .catch(err => { foreign = undefined; throw err; }); // a failure is not cached
   return foreign;
 }

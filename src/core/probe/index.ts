@@ -412,14 +412,14 @@ function originRequestedCas(ctx: Ctx, a12: AttemptResult, fallback: AttemptResul
 
 // ---------------------------------------------------------------- runner
 
-let foreign: Credential | undefined;
+let foreign: Promise<Credential> | undefined;
 
 /** One credential object per process, so its secure context is built once too. */
-function foreignCredential(): Credential {
-  if (!foreign) {
-    const f = foreignClientCert();
-    foreign = { kind: 'pem', certPem: f.certPem, keyPem: f.keyPem, source: 'throw-away foreign certificate' };
-  }
+function foreignCredential(): Promise<Credential> {
+  foreign ??= foreignClientCert().then(
+    (f): Credential => ({ kind: 'pem', certPem: f.certPem, keyPem: f.keyPem, source: 'throw-away foreign certificate' }),
+    err => { foreign = undefined; throw err; },
+  );
   return foreign;
 }
 
@@ -435,7 +435,7 @@ async function runLeg1(o: ProbeOptions, timeoutMs: number): Promise<LegReport> {
   const emit = (r: CheckResult) => { o.onCheck?.('leg1', r); return r; };
   const none = wanted(o, ['edge-requests-client-cert', 'edge-blocks-without-cert']) ? attempt(base) : undefined;
   const client = o.client && wanted(o, ['edge-allows-with-cert']) ? attempt({ ...base, credential: o.client }) : undefined;
-  const foreign = wanted(o, ['edge-rejects-foreign-cert']) ? attempt({ ...base, credential: foreignCredential() }) : undefined;
+  const foreign = wanted(o, ['edge-rejects-foreign-cert']) ? foreignCredential().then(credential => attempt({ ...base, credential })) : undefined;
   const checks = await Promise.all([
     none?.then(a => emit(edgeRequestsClientCert(ctx, a))),
     none?.then(a => emit(edgeBlocksWithoutCert(ctx, a))),
@@ -461,7 +461,7 @@ async function runLeg2(o: ProbeOptions, timeoutMs: number): Promise<LegReport> {
   const tls12 = lazy(() => attempt({ ...base, maxVersion: 'TLSv1.2', http: false }));
   if (wanted(o, ['origin-requires-client-cert']) || (!o.pull && wanted(o, ['origin-cert-valid']))) void none();
   if (wanted(o, ['origin-requested-cas'])) void tls12();
-  const foreign = wanted(o, ['origin-rejects-foreign-cert']) ? attempt({ ...base, credential: foreignCredential() }) : undefined;
+  const foreign = wanted(o, ['origin-rejects-foreign-cert']) ? foreignCredential().then(credential => attempt({ ...base, credential })) : undefined;
   const pull = o.pull && wanted(o, ['origin-accepts-pull-cert', 'origin-cert-valid']) ? attempt({ ...base, credential: o.pull }) : undefined;
   const checks = await Promise.all([
     wanted(o, ['origin-requires-client-cert']) ? none().then(a => emit(originRequiresClientCert(ctx, a))) : undefined,

@@ -1,4 +1,4 @@
-// The building blocks without servers: DER names and minted certificates checked against openssl, address
+// The building blocks without servers: DER names and throw-away certificates checked against openssl, address
 // parsing, error-page titles, and the handshake reader against Node's own TLS server in 1.2 and 1.3.
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
@@ -18,8 +18,8 @@ function openssl(args: string[], input?: string): string {
 }
 
 describe('probe building blocks', () => {
-  it('minted certificates are read by openssl: CA constraints, EKU, SANs, key identifiers', () => {
-    const pair = makeEphemeralPair({ caCn: 'Throw-away CA', cn: 'edge.example.test', profile: 'server', sans: ['edge.example.test', '127.0.0.1'] });
+  it('throw-away certificates (from the PKI core) are read by openssl: CA constraints, EKU, SANs, key identifiers', async () => {
+    const pair = await makeEphemeralPair({ caCn: 'Throw-away CA', cn: 'edge.example.test', profile: 'server', sans: ['edge.example.test', '127.0.0.1'] });
     const leafText = openssl(['x509', '-noout', '-text'], pair.certPem);
     assert.match(leafText, /Subject: CN ?= ?edge\.example\.test/);
     assert.match(leafText, /TLS Web Server Authentication/);
@@ -105,8 +105,8 @@ describe('probe building blocks', () => {
 
   for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     it(`reads the CertificateRequest and its CA names from Node's own TLS server (${version})`, async () => {
-      const server = makeEphemeralPair({ caCn: 'Server CA', cn: 'localhost', profile: 'server', sans: ['localhost'] });
-      const clientCa = makeEphemeralPair({ caCn: 'Client CA Ünicode', cn: 'client', profile: 'client' });
+      const server = await makeEphemeralPair({ caCn: 'Server CA', cn: 'localhost', profile: 'server', sans: ['localhost'] });
+      const clientCa = await makeEphemeralPair({ caCn: 'Client CA Ünicode', cn: 'client', profile: 'client' });
       const srv = tls.createServer({ cert: server.certPem, key: server.keyPem, requestCert: true, rejectUnauthorized: false, ca: clientCa.caPem, maxVersion: version }, s => s.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n'));
       await new Promise<void>(r => srv.listen(0, '127.0.0.1', () => r()));
       try {

@@ -6,7 +6,11 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { runProbes } from '../../../src/core/probe';
-import { certFields, derToPem, mintCertificate, pemToDers, simpleName } from '../../../src/core/probe/der';
+import { randomSerial } from '../../../src/core/pki/certs';
+import {
+  OID, authorityKeyIdentifier, basicConstraints, encodeName, extKeyUsage, keyIdentifier, keyUsage, signCertificate, subjectAltName, subjectKeyIdentifier,
+} from '../../../src/core/pki/x509';
+import { certFields, pemToDers } from '../../../src/core/probe/der';
 import { freePort, startNginx } from '../../support/servers';
 import { check, dump, HOST, makeProbePki, pem, ProbePki, read } from './helpers';
 
@@ -113,10 +117,19 @@ describe('probe failures: network, DNS, timeouts, origin certificates', function
     const caKey = crypto.createPrivateKey(read(p.caKey));
     const mint = (name: string, notBefore: Date, days: number) => {
       const keys = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      const cert = mintCertificate({ subject: simpleName(HOST), publicKey: keys.publicKey, issuer: { name: ca.subjectDer, key: caKey, ski: Buffer.from(ca.ski ?? '', 'hex') }, eku: ['serverAuth'], sans: [HOST], notBefore, days });
+      // The PKI core's writer with a validity in the past, which issueCertificate (always "from now") cannot give.
+      const spki = keys.publicKey.export({ type: 'spki', format: 'der' });
+      const certPem = signCertificate({
+        serial: Buffer.from(randomSerial(), 'hex'), issuer: ca.subjectDer, subject: encodeName(HOST), notBefore,
+        notAfter: new Date(notBefore.getTime() + days * 86400_000), spki,
+        extensions: [
+          basicConstraints(false), keyUsage(['digitalSignature']), extKeyUsage([OID.serverAuth]), subjectAltName([{ type: 'dns', value: HOST }]),
+          subjectKeyIdentifier(keyIdentifier(spki)), authorityKeyIdentifier(Buffer.from(ca.ski ?? '', 'hex')),
+        ],
+      }, caKey);
       const certFile = path.join(p.dir, `${name}.pem`);
       const keyFile = path.join(p.dir, `${name}.key`);
-      fs.writeFileSync(certFile, derToPem(cert.der));
+      fs.writeFileSync(certFile, certPem);
       fs.writeFileSync(keyFile, keys.privateKey.export({ type: 'pkcs8', format: 'pem' }));
       fs.chmodSync(keyFile, 0o644);
       return { certFile, keyFile };

@@ -4,9 +4,8 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeLeaf, makeTestPki, TestPki } from '../../support/openssl';
+import { makeCa, makeLeaf, makeTestPki, TestPki } from '../../support/openssl';
 import { CheckId, CheckResult, Credential, ProbeReport } from '../../../src/core/probe';
-import { foreignClientCert } from '../../../src/core/probe/certgen';
 
 export const HOST = 'mtls.example.test';
 
@@ -15,7 +14,7 @@ export interface ProbePki extends TestPki {
   pull: { cert: string; key: string };
   /** The pull CA's subject as `openssl -nameopt RFC2253` prints it. */
   pullCaDn: string;
-  /** The probes' own throw-away foreign certificate, written out for curl. */
+  /** A client certificate from an unrelated CA (like the probes' own throw-away one), for curl. */
   foreign: { cert: string; key: string };
 }
 
@@ -30,10 +29,8 @@ export function makeProbePki(): ProbePki {
   const pullCa = { cert: caCert, key: caKey };
   const pull = makeLeaf(dir, 'pull', pullCa, 'client', 'cloudflare-origin-pull');
   const pullCaDn = execFileSync('openssl', ['x509', '-in', caCert, '-noout', '-subject', '-nameopt', 'RFC2253']).toString().trim().replace(/^subject=\s*/, '');
-  const f = foreignClientCert();
-  const foreign = { cert: path.join(dir, 'probe-foreign.pem'), key: path.join(dir, 'probe-foreign.key') };
-  fs.writeFileSync(foreign.cert, f.certPem);
-  fs.writeFileSync(foreign.key, f.keyPem);
+  // The probes make theirs asynchronously (PKI core); this set-up stays synchronous with openssl's.
+  const foreign = makeLeaf(dir, 'probe-foreign', makeCa(dir, 'foreign-ca', 'Unrelated Throw-away CA'), 'client', 'mtls-probe-foreign-client');
   for (const file of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, file), 0o644);
   return { ...pki, pullCa, pull, pullCaDn, foreign };
 }
