@@ -45,7 +45,7 @@ export interface CertFields {
   issuerDer: Buffer;
   subject: string;
   issuer: string;
-  /** Uppercase hex of the serial number, without leading zero bytes. */
+  /** Uppercase hex of the serial number without leading zeros (as Cloudflare's cf-cert-serial header shows it). */
   serial: string;
   notBefore: Date;
   notAfter: Date;
@@ -61,7 +61,7 @@ export function certFields(der: Buffer): CertFields {
   const fields: CertFields = {
     subjectDer: Buffer.from(c.subject.der), issuerDer: Buffer.from(c.issuer.der),
     subject: nameToString(c.subject.der), issuer: nameToString(c.issuer.der),
-    serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter,
+    serial: c.serial.toUpperCase().replace(/^0+(?=.)/, ''), notBefore: c.notBefore, notAfter: c.notAfter,
   };
   const ski = c.extensions.find(e => e.oid === OID.subjectKeyId);
   if (ski) fields.ski = decodeSubjectKeyId(ski.value).toString('hex').toUpperCase();

@@ -42,6 +42,18 @@ describe('probe building blocks', () => {
     assert.match(openssl(['x509', '-noout', '-ext', 'subjectKeyIdentifier'], pair.caPem).replace(/:/g, ''), new RegExp(ca.ski!));
   });
 
+  it('serials read as the cf-cert-serial header shows them: uppercase hex, no leading zeros', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtls-serial-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'k.pem'),
+        '-subj', '/CN=serial', '-days', '1', '-set_serial', '0x0d1e96', '-out', path.join(dir, 'c.pem')], { stdio: 'ignore' });
+      const [der] = pemToDers(fs.readFileSync(path.join(dir, 'c.pem'), 'utf8'));
+      assert.strictEqual(certFields(der).serial, 'D1E96');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names decode like openssl -nameopt RFC2253, escapes included', () => {
     const key = openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtls-der-'));
