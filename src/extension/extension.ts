@@ -14,6 +14,9 @@ export function activate(context: vscode.ExtensionContext) {
   registerLint(shared);
   const testLeg = registerTestLeg(shared);
   const guide = registerGuide(shared);
+  // The tree shows each leg's Cloudflare status next to the CA it concerns.
+  explorer.setCloudflareStatus(guide.legStatus());
+  context.subscriptions.push(guide.onDidChangeLegStatus(status => explorer.setCloudflareStatus(status)));
   log.info('mTLS Workbench activated');
   // The extension's API (tests and other extensions): `vscode.extensions.getExtension(...).exports`.
   return { explorer, guide, testLeg };

@@ -8,7 +8,7 @@ import type { Shared } from '../context';
 import { registerCommands } from './commands';
 import { ExpiryDecorationProvider } from './decorations';
 import { INSPECT_SCHEME, InspectDocumentProvider } from './inspectDocument';
-import { CertificateTreeProvider, ExplorerNode, StoreModel } from './tree';
+import { CertificateTreeProvider, CloudflareLegStatus, ExplorerNode, StoreModel } from './tree';
 
 export type { ExplorerNode } from './tree';
 
@@ -25,6 +25,8 @@ export interface ExplorerApi {
   /** The provider's decoration for a row's resourceUri. */
   decoration(uri: vscode.Uri): vscode.FileDecoration | undefined;
   readonly treeView: vscode.TreeView<ExplorerNode>;
+  /** The setup guide's last Cloudflare read, shown next to the CA and origin-pull certificate it concerns. */
+  setCloudflareStatus(status: CloudflareLegStatus | undefined): void;
 }
 
 const WATCH_DEBOUNCE_MS = 300;
@@ -130,5 +132,6 @@ export function registerExplorer(shared: Shared): ExplorerApi {
     trackedKeys: () => checkTrackedKeys(shared.storeRoot()),
     decoration: uri => decorations.provideFileDecoration(uri),
     treeView,
+    setCloudflareStatus: status => tree.setCloudflareStatus(status),
   };
 }

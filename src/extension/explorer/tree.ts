@@ -117,6 +117,17 @@ export function statusColor(status: ExpiryStatus): vscode.ThemeColor | undefined
   }
 }
 
+/** What the setup guide last read from Cloudflare, and which store entries it concerns. */
+export interface CloudflareLegStatus {
+  leg1: string;
+  leg2: string;
+  caName?: string;
+  caFingerprint?: string;
+  pullCertPath?: string;
+}
+
+const LEG_MARK: Record<string, string> = { done: '✓', todo: '✗', partial: '◐', error: '!', unknown: '?', manual: '…' };
+
 export class CertificateTreeProvider implements vscode.TreeDataProvider<ExplorerNode> {
   private readonly changed = new vscode.EventEmitter<ExplorerNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -126,8 +137,27 @@ export class CertificateTreeProvider implements vscode.TreeDataProvider<Explorer
   private current: Promise<StoreModel> | undefined;
   private latest: StoreModel = EMPTY;
   private generation = 0;
+  private cloudflare: CloudflareLegStatus | undefined;
 
   constructor(private readonly shared: Shared) {}
+
+  /** Shows each leg's Cloudflare status next to the CA (leg 1) and the origin-pull certificate (leg 2) it concerns. */
+  setCloudflareStatus(status: CloudflareLegStatus | undefined): void {
+    this.cloudflare = status;
+    this.changed.fire(undefined);
+  }
+
+  /** "Cloudflare leg 1 ✓" for the row the guide's last read concerns, else undefined. */
+  cloudflareLabel(node: CaNode | CertNode): string | undefined {
+    const cf = this.cloudflare;
+    if (!cf) return undefined;
+    const e = node.entry;
+    if (node.kind === 'ca' && ((cf.caName && cf.caName === e.name) || (cf.caFingerprint && cf.caFingerprint === e.info.fingerprintSha256))) {
+      return `Cloudflare leg 1 ${LEG_MARK[cf.leg1] ?? cf.leg1}`;
+    }
+    if (cf.pullCertPath && path.resolve(cf.pullCertPath) === path.resolve(e.certPath)) return `Cloudflare leg 2 ${LEG_MARK[cf.leg2] ?? cf.leg2}`;
+    return undefined;
+  }
 
   dispose() {
     this.changed.dispose();
@@ -212,7 +242,8 @@ export class CertificateTreeProvider implements vscode.TreeDataProvider<Explorer
     // was a leaf when the tree first drew it would otherwise come back collapsed).
     const item = new vscode.TreeItem(label, node.kind === 'ca' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = node.id;
-    item.description = describeEntry(e, days);
+    const cloudflare = this.cloudflareLabel(node);
+    item.description = cloudflare ? `${describeEntry(e, days)} · ${cloudflare}` : describeEntry(e, days);
     item.resourceUri = statusUri(e.certPath, status);
     const md = new vscode.MarkdownString(tooltipMarkdown(e, days));
     md.supportThemeIcons = true;

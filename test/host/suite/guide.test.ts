@@ -253,6 +253,16 @@ describe('Cloudflare setup guide (webview messages, token, apply against the fak
       assert.strictEqual(seen.length, 1);
       assert.strictEqual(api.legStatus()?.zone, 'example.com');
       assert.strictEqual(api.statusBarText(), '$(shield) Leg 1 ✓ · Leg 2 ✓');
+      // The Certificates tree shows leg 1's status next to the CA it concerns, and only there.
+      const explorer = vscode.extensions.getExtension(EXTENSION_ID)!.exports.explorer;
+      await explorer.refresh();
+      const descriptions = new Map<string, string>();
+      for (const node of await explorer.getChildren()) {
+        const item = explorer.getTreeItem(node);
+        descriptions.set(String(typeof item.label === 'string' ? item.label : item.label?.label), String(item.description ?? ''));
+      }
+      assert.match(descriptions.get(CA_NAME) ?? '', /Cloudflare leg 1 ✓/, JSON.stringify([...descriptions]));
+      for (const [name, description] of descriptions) if (name !== CA_NAME) assert.doesNotMatch(description, /Cloudflare leg/);
     } finally {
       sub.dispose();
     }
