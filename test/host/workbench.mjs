@@ -19,10 +19,20 @@ export class Workbench {
 
   async runCommand(title) {
     const p = this.page;
-    await p.keyboard.press('Escape');
-    await p.keyboard.press('F1');
     const input = p.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor();
+    // F1 can be swallowed while a webview or a closing widget holds the focus: retry, putting the focus
+    // back on the workbench (the status bar's empty area) before each further attempt.
+    for (let attempt = 0; ; attempt++) {
+      await p.keyboard.press('Escape');
+      await p.keyboard.press('F1');
+      try {
+        await input.waitFor({ timeout: 5000 });
+        break;
+      } catch (err) {
+        if (attempt === 3) throw err;
+        await p.locator('.part.statusbar').click({ position: { x: 600, y: 10 } }).catch(() => undefined);
+      }
+    }
     await input.fill('>' + title);
     await p.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
     await p.keyboard.press('Enter');
