@@ -35,3 +35,17 @@ export function requireOption<V>(value: V | undefined, name: string): V {
 export function printJson(io: CliIO, value: unknown): void {
   io.stdout(JSON.stringify(value, null, 2) + '\n');
 }
+
+/** A command made of subcommands (`mtls ca create`, `mtls cert issue`...): dispatches on the first word. */
+export function subcommandGroup(summary: string, usage: string, subcommands: Record<string, (argv: string[], io: CliIO) => Promise<number>>): CliCommand {
+  return {
+    summary,
+    usage,
+    async run(argv, io) {
+      const [sub, ...rest] = argv;
+      const fn = sub && Object.prototype.hasOwnProperty.call(subcommands, sub) ? subcommands[sub] : undefined;
+      if (!fn) throw new MtlsError('usage', sub ? `Unknown subcommand "${sub}".` : 'Missing subcommand.');
+      return fn(rest, io);
+    },
+  };
+}

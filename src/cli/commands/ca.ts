@@ -1,6 +1,5 @@
 // `mtls ca …`: the workspace's certificate authorities.
-import { CliCommand, CliIO, parseCommandArgs, printJson, requireOption } from '../io';
-import { MtlsError } from '../../core/errors';
+import { CliCommand, CliIO, parseCommandArgs, printJson, requireOption, subcommandGroup } from '../io';
 import { importCmd, parseDays, parseKey, printStored, storeOf, storedJson } from './cert';
 
 type Pki = typeof import('../../core/pki');
@@ -57,13 +56,4 @@ async function revoked(argv: string[], io: CliIO): Promise<number> {
 
 const subcommands: Record<string, (argv: string[], io: CliIO) => Promise<number>> = { create, list, import: importCmd, revoked };
 
-export const command: CliCommand = {
-  summary: 'create and list the workspace certificate authorities',
-  usage: USAGE,
-  async run(argv, io) {
-    const [sub, ...rest] = argv;
-    const fn = sub ? subcommands[sub] : undefined;
-    if (!fn) throw new MtlsError('usage', sub ? `Unknown subcommand "${sub}".` : 'Missing subcommand.');
-    return fn(rest, io);
-  },
-};
+export const command: CliCommand = subcommandGroup('create and list the workspace certificate authorities', USAGE, subcommands);

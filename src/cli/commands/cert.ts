@@ -1,7 +1,7 @@
 // `mtls cert …`: issue, export, inspect and manage certificates of the workspace store.
 import * as fs from 'fs';
 import * as path from 'path';
-import { CliCommand, CliIO, parseCommandArgs, printJson, requireOption } from '../io';
+import { CliCommand, CliIO, parseCommandArgs, printJson, requireOption, subcommandGroup } from '../io';
 import { MtlsError } from '../../core/errors';
 import { readFileOrThrow, writeFileAtomic, KEY_MODE } from '../../core/fsutil';
 import type { CertificateInfo, CertProfile, KeyAlgorithm, StoreEntry, StoreTree, StoredCertificate } from '../../core/pki';
@@ -24,7 +24,7 @@ export const USAGE = `Usage:
   mtls cert revoke FILE [--reason R] [--store DIR] [--json]
   mtls cert delete FILE --yes [--store DIR]
 
-The store defaults to ./.mtls. Issued files: <store>/<ca>/certs/<name>.pem and <name>.key.
+The store defaults to ./.mtls. Issued files: <store>/<ca>/certs/<name>.pem and <name>.key (origin-pull: <store>/<ca>/origin-pull/).
 `;
 
 // ---- helpers shared with `mtls ca` ------------------------------------------------------------
@@ -354,13 +354,4 @@ const subcommands: Record<string, (argv: string[], io: CliIO) => Promise<number>
   issue, 'export-p12': exportP12, inspect, verify, list, 'sign-csr': signCsrCmd, import: importCmd, renew, revoke, delete: del,
 };
 
-export const command: CliCommand = {
-  summary: 'issue, export (.p12), inspect, renew and revoke client and origin certificates',
-  usage: USAGE,
-  async run(argv, io) {
-    const [sub, ...rest] = argv;
-    const fn = sub ? subcommands[sub] : undefined;
-    if (!fn) throw new MtlsError('usage', sub ? `Unknown subcommand "${sub}".` : 'Missing subcommand.');
-    return fn(rest, io);
-  },
-};
+export const command: CliCommand = subcommandGroup('issue, export (.p12), inspect, renew and revoke client and origin certificates', USAGE, subcommands);

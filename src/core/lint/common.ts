@@ -23,6 +23,24 @@ export interface LintContext {
   timedOut: boolean;
 }
 
+/** Files one lint run follows at most through includes (a runaway glob must not read a whole disk). */
+const MAX_FILES = 5000;
+
+/** Reads and parses a file once per run (includes may name it many times), collecting its parse findings. */
+export function loadParsedFile(ctx: LintContext, file: string, parse: (text: string, file: string, options: { deadline: number }) => ParsedFile): ParsedFile | undefined {
+  const cached = ctx.cache.get(file);
+  if (cached) return cached;
+  if (ctx.cache.size >= MAX_FILES) return undefined;
+  const text = ctx.fs.readFile(file);
+  if (text === undefined) return undefined;
+  const pf = parse(text, file, { deadline: ctx.deadline });
+  ctx.cache.set(file, pf);
+  ctx.texts.set(file, text);
+  ctx.files.push(pf);
+  ctx.findings.push(...pf.findings);
+  return pf;
+}
+
 /** Memoizes `fn` under `key` for this lint run. */
 export function memo<T>(ctx: LintContext, key: string, fn: () => T): T {
   if (ctx.memo.has(key)) return ctx.memo.get(key) as T;

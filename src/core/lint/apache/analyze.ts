@@ -4,7 +4,7 @@
 // real start in test/unit/lint/agreement.test.ts.
 import * as path from 'path';
 import { ApacheDirective, Directive, Finding, ParsedFile } from '../types';
-import { blockIgnores, blockRef, finding, isIgnored, isLeg2, LintContext, memo, readCa, ref, serverNameMatches } from '../common';
+import { blockIgnores, blockRef, finding, isIgnored, isLeg2, LintContext, loadParsedFile, memo, readCa, ref, serverNameMatches } from '../common';
 import { analyzeCaFile, CaFileAnalysis, judgeCaFile, neededDepth } from '../ca';
 import { parseApache } from './parser';
 import { isUnder, resolvePattern } from '../paths';
@@ -13,7 +13,6 @@ const VERIFY_VALUES = ['none', 'off', 'optional', 'require', 'on', 'optional_no_
 const TRANSPARENT = new Set(['ifmodule', 'ifdefine', 'ifversion', 'iffile', 'ifdirective', 'ifsection']);
 const DIR_SECTIONS = new Set(['directory', 'directorymatch', 'location', 'locationmatch', 'files', 'filesmatch', 'if', 'elseif', 'else', 'proxy', 'proxymatch', 'limit', 'limitexcept']);
 const MAX_INCLUDE_DEPTH = 32;
-const MAX_FILES = 5000;
 
 interface EvalState {
   defines: Map<string, string>;
@@ -22,17 +21,7 @@ interface EvalState {
 }
 
 export function loadApacheFile(ctx: LintContext, file: string): ParsedFile | undefined {
-  const cached = ctx.cache.get(file);
-  if (cached) return cached;
-  if (ctx.cache.size >= MAX_FILES) return undefined;
-  const text = ctx.fs.readFile(file);
-  if (text === undefined) return undefined;
-  const pf = parseApache(text, file, { deadline: ctx.deadline });
-  ctx.cache.set(file, pf);
-  ctx.texts.set(file, text);
-  ctx.files.push(pf);
-  ctx.findings.push(...pf.findings);
-  return pf;
+  return loadParsedFile(ctx, file, parseApache);
 }
 
 function lname(d: Directive): string {

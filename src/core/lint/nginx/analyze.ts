@@ -3,14 +3,13 @@
 // against `nginx -t` in test/unit/lint/agreement.test.ts.
 import * as path from 'path';
 import { Directive, Finding, NginxDirective, ParsedFile } from '../types';
-import { blockIgnores, blockRef, finding, IgnoreSet, isIgnored, isLeg2, LazyIgnores, LintContext, memo, readCa, ref, serverNameMatches } from '../common';
+import { blockIgnores, blockRef, finding, IgnoreSet, isIgnored, isLeg2, LazyIgnores, LintContext, loadParsedFile, memo, readCa, ref, serverNameMatches } from '../common';
 import { judgeCaFile, neededDepth } from '../ca';
 import { parseNginx } from './parser';
 import { resolvePattern } from '../paths';
 
 const VERIFY_VALUES = ['on', 'off', 'optional', 'optional_no_ca'];
 const MAX_INCLUDE_DEPTH = 32;
-const MAX_FILES = 5000;
 
 function nginxBases(ctx: LintContext, includer: string): string[] {
   const rootDir = path.dirname(ctx.rootFile);
@@ -26,17 +25,7 @@ function nginxBases(ctx: LintContext, includer: string): string[] {
 }
 
 export function loadNginxFile(ctx: LintContext, file: string): ParsedFile | undefined {
-  const cached = ctx.cache.get(file);
-  if (cached) return cached;
-  if (ctx.cache.size >= MAX_FILES) return undefined;
-  const text = ctx.fs.readFile(file);
-  if (text === undefined) return undefined;
-  const pf = parseNginx(text, file, { deadline: ctx.deadline });
-  ctx.cache.set(file, pf);
-  ctx.texts.set(file, text);
-  ctx.files.push(pf);
-  ctx.findings.push(...pf.findings);
-  return pf;
+  return loadParsedFile(ctx, file, parseNginx);
 }
 
 /** Follows `include` directives (globs allowed), attaching the parsed files to them. */
