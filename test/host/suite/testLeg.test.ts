@@ -170,6 +170,26 @@ describe('Test Leg: probes in the Test Explorer, local edge, log', function () {
     assert.match(text, /local edge: 403 GET mtls\.example\.test\/ cert=none blocked/);
   });
 
+  it('the Test Explorer\'s own Run (testing.runAll) runs the probes through the run profile', async () => {
+    // Leg 1 goes to a closed loopback port (no DNS, nothing off the machine); Leg 2 to the AOP origin of the settings.
+    await cfg().update('edgeAddress', '127.0.0.1:1', vscode.ConfigurationTarget.Workspace);
+    try {
+      const before = (await vscode.commands.executeCommand<TestLegResult>('mtls.testLeg', { legs: 'leg2', originAddress: `127.0.0.1:${open.port}` }))!;
+      assert.strictEqual(row(before.explorer, 'origin-requires-client-cert').outcome, 'failed');
+      await vscode.commands.executeCommand('testing.runAll');
+      let rows = api.explorerRows();
+      for (let i = 0; i < 150 && row(rows, 'origin-requires-client-cert').outcome !== 'passed'; i++) {
+        await new Promise(r => setTimeout(r, 200));
+        rows = api.explorerRows();
+      }
+      assert.strictEqual(row(rows, 'origin-requires-client-cert').outcome, 'passed', JSON.stringify(rows, null, 1));
+      assert.strictEqual(row(rows, 'leg2').outcome, 'passed');
+      assert.strictEqual(row(rows, 'leg1').outcome, 'failed', 'Leg 1 ran too, against the closed port');
+    } finally {
+      await cfg().update('edgeAddress', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   it('errors are reported, not swallowed: no origin address for Leg 2 without a person to ask', async () => {
     await cfg().update('originAddress', undefined, vscode.ConfigurationTarget.Workspace);
     try {
