@@ -94,6 +94,25 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Starts a server in its own process group and waits until it listens; its error log explains a failed start. */
+async function startServer(cmd: string, args: string[], where: { port: number; dir: string; conf: string }): Promise<RunningServer> {
+  const { port, dir, conf } = where;
+  const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
+  const server: RunningServer = {
+    port, dir, configFile: conf,
+    errorLog: () => { try { return fs.readFileSync(path.join(dir, 'error.log'), 'utf8'); } catch { return ''; } },
+    async stop() { await stopChild(child); fs.rmSync(dir, { recursive: true, force: true }); },
+  };
+  try {
+    await waitForPort(port, child);
+  } catch (err) {
+    const log = server.errorLog();
+    await server.stop();
+    throw new Error(`${(err as Error).message}\n${log}`);
+  }
+  return server;
+}
+
 // ---------------------------------------------------------------- nginx
 
 /** A complete nginx.conf around `httpContent` (the inside of the http block). */
@@ -147,20 +166,7 @@ export async function nginxTestFile(configFile: string): Promise<ConfigTestResul
 export async function startNginx(httpContent: string, options: ServerOptions = {}): Promise<RunningServer> {
   const port = options.port ?? await freePort();
   const { dir, conf } = prepareNginx(httpContent, options, port);
-  const child = spawn(NGINX, ['-p', dir + '/', '-e', path.join(dir, 'error.log'), '-c', conf], { detached: true, stdio: 'ignore' });
-  const server: RunningServer = {
-    port, dir, configFile: conf,
-    errorLog: () => { try { return fs.readFileSync(path.join(dir, 'error.log'), 'utf8'); } catch { return ''; } },
-    async stop() { await stopChild(child); fs.rmSync(dir, { recursive: true, force: true }); },
-  };
-  try {
-    await waitForPort(port, child);
-  } catch (err) {
-    const log = server.errorLog();
-    await server.stop();
-    throw new Error(`${(err as Error).message}\n${log}`);
-  }
-  return server;
+  return startServer(NGINX, ['-p', dir + '/', '-e', path.join(dir, 'error.log'), '-c', conf], { port, dir, conf });
 }
 
 // ---------------------------------------------------------------- Apache
@@ -216,20 +222,7 @@ export async function apacheTestFile(configFile: string): Promise<ConfigTestResu
 export async function startApache(content: string, options: ServerOptions = {}): Promise<RunningServer> {
   const port = options.port ?? await freePort();
   const { dir, conf } = prepareApache(content, options, port);
-  const child = spawn(APACHE, ['-DFOREGROUND', '-f', conf], { detached: true, stdio: 'ignore' });
-  const server: RunningServer = {
-    port, dir, configFile: conf,
-    errorLog: () => { try { return fs.readFileSync(path.join(dir, 'error.log'), 'utf8'); } catch { return ''; } },
-    async stop() { await stopChild(child); fs.rmSync(dir, { recursive: true, force: true }); },
-  };
-  try {
-    await waitForPort(port, child);
-  } catch (err) {
-    const log = server.errorLog();
-    await server.stop();
-    throw new Error(`${(err as Error).message}\n${log}`);
-  }
-  return server;
+  return startServer(APACHE, ['-DFOREGROUND', '-f', conf], { port, dir, conf });
 }
 
 // ---------------------------------------------------------------- curl
