@@ -2,6 +2,7 @@
 // X.509 library on this path): fingerprint, serial, CA flag, SKI, key type, and a key/certificate match.
 import * as crypto from 'crypto';
 import { MtlsError } from '../errors';
+import { OID, decodeSubjectKeyId, parseCertificateDer } from '../pki/x509';
 
 export interface CertInfo {
   pem: string;
@@ -89,54 +90,12 @@ export function keyMatchesCertificate(keyPem: string, cert: CertInfo): boolean {
   return a.equals(b);
 }
 
-// ---- minimal DER walk for the Subject Key Identifier extension (OID 2.5.29.14) -----------------------
-
-interface Tlv { tag: number; start: number; len: number; end: number }
-
-function readTlv(buf: Buffer, pos: number): Tlv {
-  const tag = buf[pos];
-  let len = buf[pos + 1];
-  let start = pos + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + buf[pos + 2 + i];
-    start = pos + 2 + n;
-  }
-  if (start + len > buf.length) throw new Error('DER length out of range');
-  return { tag, start, len, end: start + len };
-}
-
-function children(buf: Buffer, tlv: Tlv): Tlv[] {
-  const out: Tlv[] = [];
-  for (let p = tlv.start; p < tlv.end;) {
-    const c = readTlv(buf, p);
-    out.push(c);
-    p = c.end;
-  }
-  return out;
-}
-
-const SKI_OID = Buffer.from([0x55, 0x1d, 0x0e]);
-
+/** The Subject Key Identifier as uppercase hex (the form cf.tls_client_auth.cert_issuer_ski uses), read by the PKI core's DER reader. */
 export function subjectKeyIdentifier(der: Buffer): string | undefined {
   try {
-    const cert = readTlv(der, 0);
-    const tbs = children(der, cert)[0];
-    const extsWrapper = children(der, tbs).find(t => t.tag === 0xa3);
-    if (!extsWrapper) return undefined;
-    const exts = children(der, children(der, extsWrapper)[0]);
-    for (const ext of exts) {
-      const parts = children(der, ext);
-      const oid = parts[0];
-      if (oid.tag !== 0x06 || !der.subarray(oid.start, oid.end).equals(SKI_OID)) continue;
-      const value = parts[parts.length - 1]; // OCTET STRING wrapping OCTET STRING keyIdentifier
-      const inner = readTlv(der, value.start);
-      if (inner.tag !== 0x04) return undefined;
-      return der.subarray(inner.start, inner.end).toString('hex').toUpperCase();
-    }
+    const ext = parseCertificateDer(der).extensions.find(e => e.oid === OID.subjectKeyId);
+    return ext ? decodeSubjectKeyId(ext.value).toString('hex').toUpperCase() : undefined;
   } catch {
     return undefined;
   }
-  return undefined;
 }
