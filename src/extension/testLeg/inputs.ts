@@ -83,27 +83,28 @@ export async function loadCredentialFor(shared: Shared, certFile: string | undef
   if (!/\.(p12|pfx)$/i.test(cert)) return loadCredential(cert, resolvePath(keyFile));
   const secrets = shared.context.secrets;
   const candidates = [password, await secrets.get(P12_SECRET(cert)), process.env.MTLS_P12_PASSWORD].filter((p): p is string => p !== undefined);
-  for (const pw of candidates) {
+  // A working password is kept in SecretStorage; only a wrong password is worth another try.
+  const tryPassword = async (pw: string) => {
     try {
       const c = await loadCredential(cert, undefined, pw);
       await secrets.store(P12_SECRET(cert), pw);
       return c;
     } catch (err) {
       if ((err as MtlsError).code !== 'p12-password') throw err;
+      return undefined;
     }
+  };
+  for (const pw of candidates) {
+    const c = await tryPassword(pw);
+    if (c) return c;
   }
   if (!interactive) throw new MtlsError('p12-password', `No working password for ${path.basename(cert)} (${what}).`, 'Pass p12Password or run Test Leg from the palette to enter it.');
   for (;;) {
     const pw = await vscode.window.showInputBox({ title: `mTLS: password of ${path.basename(cert)}`, prompt: `PKCS#12 password for the ${what}`, password: true, ignoreFocusOut: true });
     if (pw === undefined) throw new MtlsError('cancelled', 'Cancelled.');
-    try {
-      const c = await loadCredential(cert, undefined, pw);
-      await secrets.store(P12_SECRET(cert), pw);
-      return c;
-    } catch (err) {
-      if ((err as MtlsError).code !== 'p12-password') throw err;
-      void vscode.window.showWarningMessage(`mTLS: wrong password for ${path.basename(cert)}.`);
-    }
+    const c = await tryPassword(pw);
+    if (c) return c;
+    void vscode.window.showWarningMessage(`mTLS: wrong password for ${path.basename(cert)}.`);
   }
 }
 
