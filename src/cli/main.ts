@@ -1,7 +1,7 @@
 // `mtls`: the command-line face of src/core, for CI pipelines and scripts.
 import * as readline from 'readline';
 import { CliCommand, CliIO } from './io';
-import { MtlsError, describeError } from '../core/errors';
+import { MtlsError, UserCancelled, describeError } from '../core/errors';
 
 // Each command group is loaded on demand, so `mtls lint` never pays for the Cloudflare SDK.
 const groups: Record<string, () => Promise<{ command: CliCommand }>> = {
@@ -63,7 +63,7 @@ function promptSecret(question: string): Promise<string> {
       process.stderr.write('\n');
       resolve(answer);
     });
-    rl.on('SIGINT', () => { rl.close(); reject(new MtlsError('cancelled', 'Cancelled.')); });
+    rl.on('SIGINT', () => { rl.close(); reject(new UserCancelled()); });
   });
 }
 

@@ -51,7 +51,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     await fs.promises.unlink(tmp).catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') {
-      throw new MtlsError('fs-exists', `${file} already exists; it was left as it was.`, 'Choose another name or remove the file first.', { cause: err });
+      throw new MtlsError('exists', `${file} already exists; it was left as it was.`, 'Choose another name or remove the file first.', { cause: err });
     }
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOENT') {
       throw new MtlsError('fs-unwritable', `Cannot write ${file}: ${code}.`, 'Check that the folder exists and is writable.', { cause: err });
@@ -64,7 +64,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
 export async function writeFilesAtomic(files: { path: string; data: string | Uint8Array; mode?: number }[]): Promise<void> {
   for (const f of files) {
     if (await exists(f.path)) {
-      throw new MtlsError('fs-exists', `${f.path} already exists; nothing was written.`, 'Choose another name or remove the file first.');
+      throw new MtlsError('exists', `${f.path} already exists; nothing was written.`, 'Choose another name or remove the file first.');
     }
   }
   const written: string[] = [];

@@ -20,7 +20,7 @@ describe('fsutil', () => {
   it('never overwrites an existing file unless asked', async () => {
     const f = path.join(dir, 'k.pem');
     fs.writeFileSync(f, 'original');
-    await assert.rejects(writeFileAtomic(f, 'new'), (e: MtlsError) => e.code === 'fs-exists');
+    await assert.rejects(writeFileAtomic(f, 'new'), (e: MtlsError) => e.code === 'exists');
     assert.strictEqual(fs.readFileSync(f, 'utf8'), 'original');
     assert.deepStrictEqual(fs.readdirSync(dir), ['k.pem']);
     await writeFileAtomic(f, 'new', { overwrite: true });

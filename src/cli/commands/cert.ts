@@ -228,7 +228,6 @@ async function exportP12(argv: string[], io: CliIO): Promise<number> {
   try {
     await writeFileAtomic(out, p12, { mode: KEY_MODE });
   } catch (err) {
-    if (err instanceof MtlsError && err.code === 'fs-exists') throw new MtlsError('exists', err.message, err.hint);
     if (err instanceof MtlsError) throw err;
     throw new MtlsError('fs-unwritable', `Cannot write ${out}: ${(err as NodeJS.ErrnoException).code ?? err}.`);
   }

@@ -72,7 +72,6 @@ function keyPathFor(certPath: string): string {
 /** Maps low-level file errors to MtlsErrors that say what to do. */
 function fsError(err: unknown, target: string): unknown {
   if (err instanceof MtlsError) {
-    if (err.code === 'fs-exists') return new MtlsError('exists', err.message, err.hint, { cause: err });
     return err;
   }
   const code = (err as NodeJS.ErrnoException).code;
@@ -103,7 +102,7 @@ export async function initStore(root: string): Promise<void> {
     try {
       await writeFileAtomic(gi, GITIGNORE, { mode: PUBLIC_MODE });
     } catch (err) {
-      if (!(err instanceof MtlsError && err.code === 'fs-exists')) throw fsError(err, dir);
+      if (!(err instanceof MtlsError && err.code === 'exists')) throw fsError(err, dir);
     }
   }
 }

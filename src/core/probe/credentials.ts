@@ -45,7 +45,7 @@ async function pkcs12Credential(data: Buffer, password: string | undefined, sour
   } catch (err) {
     const code = (err as MtlsError).code;
     if (code === 'p12-password') throw err;
-    if (code !== 'not-implemented' && code !== 'p12-format') throw err;
+    if (code !== 'p12-format') throw err;
   }
   try {
     tls.createSecureContext({ pfx: data, passphrase: password });
