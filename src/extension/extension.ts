@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { setCommandLog } from './commands';
 import { createShared } from './context';
 import { registerExplorer } from './explorer';
 import { registerLint } from './lint';
@@ -9,6 +10,7 @@ import { registerGuide } from './guide';
 export function activate(context: vscode.ExtensionContext) {
   const log = vscode.window.createOutputChannel('mTLS Workbench', { log: true });
   context.subscriptions.push(log);
+  setCommandLog(log);
   const shared = createShared(context, log);
   const explorer = registerExplorer(shared);
   registerLint(shared);

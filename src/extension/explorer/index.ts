@@ -1,4 +1,4 @@
-// Certificate Explorer (issue 2): the Certificates view, its commands, expiry decorations, the inspect
+// Certificate Explorer: the Certificates view, its commands, expiry decorations, the inspect
 // document, a watcher on the store folder and the warning about keys tracked by git.
 // Activation stays light: core/pki (node-forge) is imported on first use, inside handlers.
 import * as path from 'path';

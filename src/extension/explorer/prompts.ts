@@ -1,11 +1,8 @@
-// Input boxes and quick picks with validation. A value passed as a command argument skips its prompt.
+// Input boxes and quick picks with validation. A value passed as a command argument skips its prompt;
+// a dismissed prompt throws UserCancelled, which ends the command quietly.
 import * as vscode from 'vscode';
 import type { CertProfile, KeyAlgorithm, P12Flavor } from '../../core/pki';
-
-/** Thrown when the user dismisses a prompt: the command ends quietly. */
-export class Cancelled extends Error {
-  constructor() { super('cancelled'); this.name = 'Cancelled'; }
-}
+import { UserCancelled } from '../../core/errors';
 
 export interface Step { title: string; step?: number; totalSteps?: number }
 
@@ -56,14 +53,14 @@ export function splitSans(value: string): string[] {
 export async function inputBox(options: vscode.InputBoxOptions & Step): Promise<string> {
   const { title, step, totalSteps, ...rest } = options;
   const value = await vscode.window.showInputBox({ ignoreFocusOut: true, ...rest, title: stepTitle({ title, step, totalSteps }) });
-  if (value === undefined) throw new Cancelled();
+  if (value === undefined) throw new UserCancelled();
   return options.password ? value : value.trim();
 }
 
 export async function quickPick<T extends vscode.QuickPickItem>(items: T[], options: vscode.QuickPickOptions & Step): Promise<T> {
   const { title, step, totalSteps, ...rest } = options;
   const picked = await vscode.window.showQuickPick(items, { ignoreFocusOut: true, ...rest, title: stepTitle({ title, step, totalSteps }) });
-  if (!picked) throw new Cancelled();
+  if (!picked) throw new UserCancelled();
   return picked;
 }
 

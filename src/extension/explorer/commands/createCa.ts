@@ -1,0 +1,46 @@
+// Create CA: a new CA folder in the store, its key kept out of git.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { KeyAlgorithm, StoredCertificate } from '../../../core/pki';
+import { askDays, inputBox, normalizeKey, parseDays, pickKey, validateCaName, validateCommonName } from '../prompts';
+import type { ExplorerCommand } from './shared';
+import { core, isPlainObject, str, storeRoot, rel, progress, afterChange } from './shared';
+
+export interface CreateCaArgs { name?: string; commonName?: string; cn?: string; org?: string; organization?: string; key?: string; days?: number | string }
+
+export const createCa: ExplorerCommand = {
+  id: 'mtls.createCa',
+  trust: 'Creating a CA',
+  async run(ctx, arg?: unknown): Promise<StoredCertificate | undefined> {
+    const root = storeRoot(ctx);
+    const a: CreateCaArgs = isPlainObject(arg) ? (arg as CreateCaArgs) : {};
+    const interactive = !isPlainObject(arg);
+    const title = 'mTLS: Create CA';
+    const total = 5;
+    const name = str(a.name) ?? await inputBox({
+      title, step: 1, totalSteps: total, prompt: 'Name of the CA (its folder in the store)', placeHolder: 'e.g. acme-clients',
+      validateInput: v => validateCaName(v) ?? (fs.existsSync(path.join(root, v.trim(), 'ca.pem')) ? `A CA named ${v.trim()} already exists in the store.` : undefined),
+    });
+    const cn = str(a.commonName) ?? str(a.cn) ?? await inputBox({
+      title, step: 2, totalSteps: total, prompt: 'Common name (CN) of the CA, as clients and Cloudflare show it', value: `${name} Root CA`, validateInput: validateCommonName,
+    });
+    let org = str(a.org) ?? str(a.organization);
+    if (org === undefined && interactive) {
+      org = await inputBox({ title, step: 3, totalSteps: total, prompt: 'Organization (O), optional', placeHolder: 'e.g. Acme Inc. (leave empty to skip)' }) || undefined;
+    }
+    const key: KeyAlgorithm = a.key ? normalizeKey(a.key) : interactive ? await pickKey('rsa4096', { title, step: 4, totalSteps: total }) : 'rsa4096';
+    const days = a.days !== undefined ? parseDays(a.days) : interactive ? await askDays(3650, { title, step: 5, totalSteps: total }) : 3650;
+
+    const pki = await core();
+    const created = await progress(`mTLS: Creating CA ${name}`, report =>
+      pki.createCa(root, name, { cn, org, key, days, onProgress: report }));
+    ctx.shared.log.info(`Created CA ${name}: ${created.certPath}`);
+    await afterChange(ctx, created.certPath);
+    const issue = 'Issue Client Certificate...';
+    void vscode.window.showInformationMessage(`mTLS: created CA ${name} (${rel(created.certPath)}). Its key stays in ${rel(path.dirname(created.certPath))}, out of git.`, issue).then(c => {
+      if (c === issue) void vscode.commands.executeCommand('mtls.issueClientCert', { ca: name });
+    });
+    return created;
+  },
+};

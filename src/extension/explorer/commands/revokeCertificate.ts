@@ -1,0 +1,41 @@
+// Revoke Certificate: recorded in the CA's revoked.json; the WAF expression that blocks it goes to the clipboard.
+import * as vscode from 'vscode';
+import type { RevokeResult } from '../../../core/pki';
+import { quickPick, REVOKE_REASONS } from '../prompts';
+import type { ExplorerCommand, TargetArgs } from './shared';
+import { core, isPlainObject, str, storeRoot, afterChange, labelOf, resolveTarget, requireEntry } from './shared';
+
+export interface RevokeArgs extends TargetArgs { reason?: string }
+
+export const revokeCertificate: ExplorerCommand = {
+  id: 'mtls.revokeCertificate',
+  trust: 'Revoking a certificate',
+  async run(ctx, arg?: unknown): Promise<RevokeResult | undefined> {
+    const root = storeRoot(ctx);
+    const a: RevokeArgs = isPlainObject(arg) ? (arg as RevokeArgs) : {};
+    const interactive = !isPlainObject(arg);
+    const title = 'mTLS: Revoke Certificate';
+    const t = await resolveTarget(ctx, arg, title, n => n.kind === 'cert' && !!n.entry.issuerPath && !n.entry.revoked);
+    const entry = requireEntry(ctx, t);
+    const reason = str(a.reason) ?? (interactive
+      ? (await quickPick(REVOKE_REASONS.map(r => ({ ...r })), { title: `${title}: ${labelOf(entry)}`, placeHolder: 'Reason (recorded in the CA\'s revoked.json)' })).label
+      : 'unspecified');
+    const pki = await core();
+    const result = await pki.revokeCertificate(root, entry.certPath, reason);
+    ctx.shared.log.info(`Revoked ${entry.certPath} (${reason}); recorded in ${result.revokedPath}`);
+    await vscode.env.clipboard.writeText(result.expression);
+    await afterChange(ctx);
+    const show = 'Show Expression';
+    void vscode.window.showWarningMessage(
+      `mTLS: revoked ${labelOf(entry)}. Cloudflare does not read revocations from your CA: block it with a WAF custom rule. The expression is on the clipboard: ${result.expression}`, show,
+    ).then(async c => {
+      if (c !== show) return;
+      const doc = await vscode.workspace.openTextDocument({
+        language: 'plaintext',
+        content: `# Cloudflare WAF custom rule (action: Block) for the certificates revoked by this CA\n# Recorded in ${result.revokedPath}\n${result.expression}\n`,
+      });
+      await vscode.window.showTextDocument(doc);
+    });
+    return result;
+  },
+};
