@@ -2,6 +2,8 @@
 // commands, the status bar item, and the per-leg status other views can show.
 import * as vscode from 'vscode';
 import type { SetupStatus } from '../../core/cloudflare/types';
+import { UserCancelled } from '../../core/errors';
+import { registerMtlsCommand } from '../commands';
 import { Shared } from '../context';
 import { GuideController, GuideUi, defaultUi } from './controller';
 import { GUIDE_VIEW_TYPE, GuidePanels, GuideSerializer } from './panel';
@@ -45,12 +47,12 @@ export function registerGuide(shared: Shared): GuideApi {
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(GUIDE_VIEW_TYPE, new GuideSerializer(panels)),
 
-    vscode.commands.registerCommand('mtls.openSetupGuide', () => {
+    registerMtlsCommand('mtls.openSetupGuide', {}, () => {
       panels.open();
     }),
 
     // With a string argument (scripts, tests) the token is taken as given; otherwise a password box asks.
-    vscode.commands.registerCommand('mtls.setCloudflareToken', async (arg?: unknown): Promise<boolean> => {
+    registerMtlsCommand('mtls.setCloudflareToken', {}, async (arg?: unknown): Promise<boolean> => {
       let token: string | undefined;
       if (typeof arg === 'string') {
         const problem = validateTokenShape(arg);
@@ -70,14 +72,14 @@ export function registerGuide(shared: Shared): GuideApi {
         });
         token = token?.trim();
       }
-      if (!token) return false;
+      if (!token) throw new UserCancelled();
       await tokens.set(token);
       shared.log.info('Cloudflare API token stored in secret storage.');
       await verifyToken(service, panels);
       return true;
     }),
 
-    vscode.commands.registerCommand('mtls.clearCloudflareToken', async (): Promise<boolean> => {
+    registerMtlsCommand('mtls.clearCloudflareToken', {}, async (): Promise<boolean> => {
       if (!(await tokens.isSet())) {
         void vscode.window.showInformationMessage('mTLS: no Cloudflare API token is stored.');
         return false;
@@ -89,7 +91,7 @@ export function registerGuide(shared: Shared): GuideApi {
     }),
 
     // Reads the live state (no writes), updates the status bar and the open guide; returns the status.
-    vscode.commands.registerCommand('mtls.cloudflareStatus', async (): Promise<SetupStatus | undefined> => {
+    registerMtlsCommand('mtls.cloudflareStatus', {}, async (): Promise<SetupStatus | undefined> => {
       if (panels.panel) {
         await panels.refresh();
         return service.lastStatus;

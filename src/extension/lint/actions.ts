@@ -6,6 +6,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { CaChoice, Fix, TextEdit } from '../../core/lint/fixes';
 import type { Finding } from '../../core/lint/types';
+import { UserCancelled } from '../../core/errors';
+import { registerMtlsCommand } from '../commands';
 import type { LintController } from './index';
 import { LANGUAGE_DIALECT, loadCore, loadFixes, toRange } from './core';
 
@@ -107,9 +109,9 @@ export async function pickCa(controller: LintController): Promise<CaChoice | und
 
 export function registerFixCommands(controller: LintController): void {
   controller.shared.context.subscriptions.push(
-    vscode.commands.registerCommand(FIX_WITH_CA, async (uri: vscode.Uri, finding: Finding, ca?: CaChoice) => {
+    registerMtlsCommand(FIX_WITH_CA, {}, async (uri: vscode.Uri, finding: Finding, ca?: CaChoice) => {
       ca ??= await pickCa(controller);
-      if (!ca) return false;
+      if (!ca) throw new UserCancelled();
       const doc = await vscode.workspace.openTextDocument(uri);
       const fixes = await loadFixes();
       const list = fixes.computeFixes(doc.getText(), finding, { cas: [ca], dialect: dialectOf(doc, finding) });

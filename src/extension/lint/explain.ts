@@ -1,6 +1,8 @@
 // Rule explanations, offline: diagnostics link their code to `mtls-rule:/<code>.md`, a read-only markdown
 // document built from RULES; "mTLS: Explain Origin Config Rule" opens the same document.
 import * as vscode from 'vscode';
+import { UserCancelled } from '../../core/errors';
+import { registerMtlsCommand } from '../commands';
 import { loadCore, ruleUri } from './core';
 
 /** What the quick-fixes do, per rule (also in the README's rules table). */
@@ -39,14 +41,14 @@ export class RuleDocumentProvider implements vscode.TextDocumentContentProvider 
 }
 
 export function registerExplain(ctx: vscode.ExtensionContext): void {
-  ctx.subscriptions.push(vscode.commands.registerCommand('mtls.lint.explain', async (code?: string) => {
+  ctx.subscriptions.push(registerMtlsCommand('mtls.lint.explain', {}, async (code?: string) => {
     if (typeof code !== 'string' || !code) {
       const { RULES } = await loadCore();
       const pick = await vscode.window.showQuickPick(
         Object.entries(RULES).map(([c, r]) => ({ label: c, description: r.severity, detail: r.title })),
         { title: 'mTLS: Explain Origin Config Rule', matchOnDetail: true },
       );
-      if (!pick) return undefined;
+      if (!pick) throw new UserCancelled();
       code = pick.label;
     }
     const doc = await vscode.workspace.openTextDocument(ruleUri(code));

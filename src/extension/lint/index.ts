@@ -1,6 +1,7 @@
 // Origin config linting in the editor (issue 3): diagnostics as you type, quick-fixes, rule explanations and
 // "mTLS: Lint Origin Configs". The linter itself (src/core/lint) loads on the first config linted.
 import * as vscode from 'vscode';
+import { registerMtlsCommand } from '../commands';
 import { Shared } from '../context';
 import type { Finding } from '../../core/lint/types';
 import {
@@ -149,7 +150,7 @@ export function registerLint(shared: Shared): LintController {
       { providedCodeActionKinds: LintCodeActionProvider.providedCodeActionKinds },
     ),
     vscode.workspace.registerTextDocumentContentProvider(RULE_SCHEME, new RuleDocumentProvider()),
-    vscode.commands.registerCommand('mtls.lintWorkspace', () => lintWorkspace(controller)),
+    registerMtlsCommand('mtls.lintWorkspace', {}, () => lintWorkspace(controller)),
   );
   registerExplain(ctx);
   registerFixCommands(controller);

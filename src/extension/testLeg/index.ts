@@ -3,7 +3,8 @@
 // explanation and the fix), writes a readable report to the log, and offers the fix for failures.
 // The setup guide calls the same command with `{ legs }` and gets the report back.
 import * as vscode from 'vscode';
-import { describeError, MtlsError } from '../../core/errors';
+import { describeError, MtlsError, UserCancelled } from '../../core/errors';
+import { registerMtlsCommand } from '../commands';
 import type { CheckId, CheckResult, FixAction, LegId, LegReport, LegSelection, ProbeOptions, ProbeReport } from '../../core/probe/types';
 import { requireTrust, Shared } from '../context';
 import {
@@ -284,7 +285,7 @@ export function registerTestLeg(shared: Shared): TestLegApi {
       report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'mTLS: Test Leg' },
         () => execute(options, new vscode.TestRunRequest(include, undefined, undefined, false)));
     } catch (err) {
-      if (err instanceof MtlsError && err.code === 'cancelled') return undefined;
+      if (err instanceof UserCancelled) return undefined;
       log.error(`Test Leg: ${describeError(err)}`);
       if (fromPalette) {
         void vscode.window.showErrorMessage(`mTLS Test Leg: ${describeError(err)}`, 'Open Settings').then(c => {
@@ -336,13 +337,13 @@ export function registerTestLeg(shared: Shared): TestLegApi {
       if (!whole && only.size) options.only = [...only];
       await execute(options, request, token);
     } catch (err) {
-      if (err instanceof MtlsError && err.code === 'cancelled') return;
+      if (err instanceof UserCancelled) return;
       void vscode.window.showErrorMessage(`mTLS Test Leg: ${describeError(err)}`);
     }
   }, true);
 
   context.subscriptions.push(
-    vscode.commands.registerCommand('mtls.testLeg', async (arg?: unknown) => {
+    registerMtlsCommand('mtls.testLeg', { rethrow: true }, async (arg?: unknown) => {
       // From the Certificates view's context menu the argument is a tree node: test with that certificate.
       const node = arg as { kind?: string; entry?: { certPath?: string; keyPath?: string; info?: { profile?: string } } } | undefined;
       if (node?.kind === 'cert' && node.entry?.certPath) {

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { MtlsError } from '../../core/errors';
+import { MtlsError, UserCancelled } from '../../core/errors';
 import type { Credential } from '../../core/probe/types';
 import type { Shared } from '../context';
 
@@ -101,7 +101,7 @@ export async function loadCredentialFor(shared: Shared, certFile: string | undef
   if (!interactive) throw new MtlsError('p12-password', `No working password for ${path.basename(cert)} (${what}).`, 'Pass p12Password or run Test Leg from the palette to enter it.');
   for (;;) {
     const pw = await vscode.window.showInputBox({ title: `mTLS: password of ${path.basename(cert)}`, prompt: `PKCS#12 password for the ${what}`, password: true, ignoreFocusOut: true });
-    if (pw === undefined) throw new MtlsError('cancelled', 'Cancelled.');
+    if (pw === undefined) throw new UserCancelled();
     const c = await tryPassword(pw);
     if (c) return c;
     void vscode.window.showWarningMessage(`mTLS: wrong password for ${path.basename(cert)}.`);

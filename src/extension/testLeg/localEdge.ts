@@ -3,8 +3,9 @@
 // is a choice); the status bar shows its address while it runs and Test Leg's Leg 1 goes to it.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { describeError, MtlsError } from '../../core/errors';
+import { describeError } from '../../core/errors';
 import type { RunningEdge } from '../../core/edge';
+import { registerMtlsCommand } from '../commands';
 import { requireTrust, Shared } from '../context';
 import { askAndSave, config, configuredHostname, loadCredentialFor, readPemFile, resolvePath, setting, validateAddress } from './inputs';
 
@@ -168,20 +169,14 @@ export function registerLocalEdge(shared: Shared): LocalEdge {
   const edge = new LocalEdge(shared);
   shared.context.subscriptions.push(
     edge,
-    vscode.commands.registerCommand('mtls.startLocalEdge', async (arg?: unknown) => {
+    registerMtlsCommand('mtls.startLocalEdge', { rethrow: true }, (arg?: unknown) => {
       // From the explorer's CA context menu the argument is the tree node: use that CA.
       const node = arg as { kind?: string; entry?: { certPath?: string } } | undefined;
       const fromTree = node?.kind === 'ca' && !!node.entry?.certPath;
       const args: StartEdgeArgs = fromTree ? { caFile: node!.entry!.certPath } : (arg as StartEdgeArgs | undefined) ?? {};
-      try {
-        return await edge.start(args, !arg || fromTree);
-      } catch (err) {
-        if (err instanceof MtlsError && err.code === 'cancelled') return undefined;
-        shared.log.error(`local edge: ${describeError(err)}`);
-        throw err;
-      }
+      return edge.start(args, !arg || fromTree);
     }),
-    vscode.commands.registerCommand('mtls.stopLocalEdge', () => edge.stop()),
+    registerMtlsCommand('mtls.stopLocalEdge', {}, () => edge.stop()),
   );
   return edge;
 }
