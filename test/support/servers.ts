@@ -262,3 +262,39 @@ export async function curl(port: number, options: CurlOptions = {}): Promise<Cur
   const m = /\n__STATUS__(\d{3})$/.exec(r.stdout);
   return { exitCode: r.code, status: m ? Number(m[1]) : 0, body: m ? r.stdout.slice(0, m.index) : r.stdout, stderr: r.stderr };
 }
+
+// ---------------------------------------------------------------- raw TLS requests
+
+export interface RawTlsOptions {
+  /** SNI (omitted for an IP). */
+  servername?: string;
+  cert?: string;
+  key?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * Sends `request` byte for byte over TLS to 127.0.0.1:port (no client library rewriting the Host header
+ * or the HTTP version) and returns everything the server answered until it closed the connection.
+ */
+export function rawTlsRequest(port: number, request: string, options: RawTlsOptions = {}): Promise<{ raw: string; status: number; body: string }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const tls = require('tls') as typeof import('tls');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = tls.connect({
+      host: '127.0.0.1', port, servername: options.servername, rejectUnauthorized: false,
+      cert: options.cert ? fs.readFileSync(options.cert) : undefined, key: options.key ? fs.readFileSync(options.key) : undefined,
+    }, () => socket.write(request));
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no end of answer within ${options.timeoutMs ?? 5000} ms: ${Buffer.concat(chunks).toString('latin1').slice(0, 200)}`)); }, options.timeoutMs ?? 5000);
+    socket.on('data', d => chunks.push(d));
+    socket.on('error', err => { clearTimeout(timer); reject(err); });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const raw = Buffer.concat(chunks).toString('latin1');
+      const m = /^HTTP\/\d\.\d (\d{3})/.exec(raw);
+      const i = raw.indexOf('\r\n\r\n');
+      resolve({ raw, status: m ? Number(m[1]) : 0, body: i >= 0 ? raw.slice(i + 4) : '' });
+    });
+  });
+}

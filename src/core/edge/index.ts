@@ -1,8 +1,12 @@
 // The local edge: a rehearsal of Cloudflare's side of the plan on 127.0.0.1, until the real edge is set up.
 //
-// Leg 1: it asks clients for a certificate when the hostname is associated with the workspace CA, verifies
-// it against that CA (cf.tls_client_auth.cert_verified), and applies the block rule
-// `(http.host eq HOST and not cf.tls_client_auth.cert_verified)` with a Cloudflare-like 403 page.
+// Leg 1: it serves only the fronted hostname (Host normalised as Cloudflare routes it: case, trailing dot,
+// port; anything else, or no Host, is refused before the rule and never reaches the origin), asks clients
+// for a certificate when the hostname is associated with the workspace CA, verifies it against that CA
+// (cf.tls_client_auth.cert_verified), and applies the block rule
+// `(http.host eq HOST and not cf.tls_client_auth.cert_verified)` (plus the revoked fingerprints, or
+// cf.tls_client_auth.cert_revoked for a Cloudflare-managed CA) with a Cloudflare-like 403 page. Headers
+// Cloudflare sets (CF-Connecting-IP, True-Client-IP, Forwarded, X-Forwarded-*...) are never taken from the client.
 // Leg 2: it forwards to the origin over TLS with SNI and Host = the hostname, presenting the Authenticated
 // Origin Pull certificate, verifying the origin's certificate as Full (Strict) does, and maps origin
 // failures to Cloudflare's 52x codes. Forwarded requests carry the cf-cert-* headers of the Managed
@@ -32,6 +36,21 @@ export interface EdgeOptions {
   association?: boolean;
   /** The WAF custom rule that blocks unverified clients exists (default true). */
   wafRule?: boolean;
+  /**
+   * SHA-256 fingerprints (hex, colons allowed) the rule blocks by cf.tls_client_auth.cert_fingerprint_sha256,
+   * as `mtls cloudflare apply --revoked` writes them: how revocation works with your own CA.
+   */
+  ruleRevokedFingerprints?: string[];
+  /**
+   * Rehearse the Cloudflare-managed CA: Cloudflare knows which of its certificates are revoked, so
+   * cf.tls_client_auth.cert_revoked (and the cf-cert-revoked header) is true for `revokedFingerprints` and
+   * the rule `... or cf.tls_client_auth.cert_revoked` blocks them. With your own CA it is always false.
+   */
+  managedCa?: boolean;
+  /** SHA-256 fingerprints of the certificates revoked in the store (see managedCa). */
+  revokedFingerprints?: string[];
+  /** Where originCa came from (a setting name), named by the 526 page. */
+  originCaSource?: string;
   /** The Authenticated Origin Pull certificate presented to the origin; none = AOP off. */
   pull?: Credential;
   /** The edge's server certificate; default a throw-away one for the hostname and 127.0.0.1. */
@@ -55,7 +74,8 @@ export interface EdgeLogEntry {
   certVerified: boolean;
   /** 'blocked' by the rule, or the status returned. */
   status: number;
-  action: 'blocked' | 'forwarded' | 'origin-error';
+  /** 'refused': not the fronted hostname (or no Host), never forwarded. */
+  action: 'refused' | 'blocked' | 'forwarded' | 'origin-error';
   detail?: string;
 }
 
@@ -68,11 +88,22 @@ export interface RunningEdge {
   /** The CA of a generated server certificate. */
   serverCaPem?: string;
   options: Readonly<EdgeOptions>;
+  /** The WAF rule as the edge applies it (undefined without the rule). */
+  rule?: string;
+  /** Settings that changed since the edge started (set by the adapter): its answers say so. */
+  staleSettings: string[];
   stop(): Promise<void>;
 }
 
-/** Client headers the edge owns: a client cannot spoof them. */
-const EDGE_HEADERS = /^(cf-|x-forwarded-|x-real-ip$)/i;
+/**
+ * Client headers the edge owns: whatever a client sends under these names is dropped, and the edge sets
+ * its own (Cloudflare's CF-Connecting-IP, CF-Ray, CF-Visitor, cf-cert-*, X-Forwarded-For/Proto, CDN-Loop)
+ * or none (True-Client-IP without its Managed Transform, Forwarded, X-Real-IP). Underscore spellings
+ * count too: some origins read CF_CONNECTING_IP as CF-Connecting-IP.
+ */
+export function isEdgeOwnedHeader(name: string): boolean {
+  return /^(cf-|x-forwarded-|x-real-ip$|true-client-ip$|forwarded$|cdn-loop$|x-original-forwarded-for$)/i.test(name.replace(/_/g, '-'));
+}
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate']);
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -89,14 +120,16 @@ function legacyDn(rfc4514: string): string {
 }
 
 /** The cf-cert-* headers for a TLS client (Managed Transform "Add TLS client auth headers"). */
-export function clientCertHeaders(socket: tls.TLSSocket): { headers: Record<string, string>; presented: boolean; verified: boolean } {
+export function clientCertHeaders(socket: tls.TLSSocket, revoked: ReadonlySet<string> = new Set()): { headers: Record<string, string>; presented: boolean; verified: boolean; revoked: boolean; fingerprint?: string } {
   const peer = socket.getPeerCertificate(false);
   const presented = !!(peer && peer.raw);
   const verified = presented && socket.authorized;
+  const fingerprint = presented ? crypto.createHash('sha256').update(peer.raw).digest('hex') : undefined;
+  const isRevoked = !!fingerprint && revoked.has(fingerprint);
   const headers: Record<string, string> = {
     'cf-cert-presented': String(presented),
     'cf-cert-verified': String(verified),
-    'cf-cert-revoked': 'false',
+    'cf-cert-revoked': String(isRevoked),
   };
   if (presented) {
     // Read with the small DER reader: crypto.X509Certificate costs a millisecond or more per request.
@@ -107,7 +140,7 @@ export function clientCertHeaders(socket: tls.TLSSocket): { headers: Record<stri
       'cf-cert-subject-dn-legacy': legacyDn(f.subject),
       'cf-cert-issuer-dn-legacy': legacyDn(f.issuer),
       'cf-cert-serial': f.serial,
-      'cf-cert-fingerprint-sha256': crypto.createHash('sha256').update(peer.raw).digest('hex'),
+      'cf-cert-fingerprint-sha256': fingerprint!,
       'cf-cert-fingerprint-sha1': crypto.createHash('sha1').update(peer.raw).digest('hex'),
       'cf-cert-not-before': certDate(f.notBefore),
       'cf-cert-not-after': certDate(f.notAfter),
@@ -115,7 +148,50 @@ export function clientCertHeaders(socket: tls.TLSSocket): { headers: Record<stri
     if (f.ski) headers['cf-cert-ski'] = f.ski;
     if (f.aki) headers['cf-cert-issuer-ski'] = f.aki;
   }
-  return { headers, presented, verified };
+  return { headers, presented, verified, revoked: isRevoked, fingerprint };
+}
+
+/** A SHA-256 fingerprint in cert_fingerprint_sha256's form (64 lowercase hex digits). */
+function fingerprintKey(fp: string): string {
+  const n = fp.replace(/[\s:]/g, '').toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(n)) throw new MtlsError('bad-option', `"${fp}" is not a SHA-256 fingerprint (64 hex digits).`);
+  return n;
+}
+
+/** The WAF custom rule the edge rehearses, in Cloudflare's expression language. */
+export function edgeRule(host: string, ruleFingerprints: string[], managedCa: boolean): string {
+  const h = `http.host eq "${host}"`;
+  const clauses = [`(${h} and not cf.tls_client_auth.cert_verified)`];
+  if (managedCa) clauses.push(`(${h} and cf.tls_client_auth.cert_revoked)`);
+  if (ruleFingerprints.length) clauses.push(`(${h} and cf.tls_client_auth.cert_fingerprint_sha256 in {${ruleFingerprints.map(f => `"${f}"`).join(' ')}})`);
+  return clauses.join(' or ');
+}
+
+export type HostVerdict =
+  | { ok: true; host: string }
+  | { ok: false; status: 400 | 421; reason: string };
+
+/**
+ * The Host a request is routed by, as Cloudflare reads it: lower case, without a trailing dot or a port.
+ * A missing Host (HTTP/1.0), several Host headers, a malformed one (bad port, spaces, userinfo), or
+ * another hostname is refused: Cloudflare routes by Host, so such a request never reaches this origin.
+ */
+export function routeHost(rawHeaders: string[], url: string | undefined, fronted: string): HostVerdict {
+  const hosts: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === 'host') hosts.push(rawHeaders[i + 1]);
+  let authority = hosts[0];
+  if (hosts.length > 1) return { ok: false, status: 400, reason: `${hosts.length} Host headers` };
+  // An absolute-form target (GET https://host/path) names the host itself (RFC 9112 3.2.2).
+  const absolute = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url ?? '');
+  if (absolute) authority = absolute[1];
+  if (authority === undefined || authority.trim() === '') return { ok: false, status: 400, reason: 'no Host header' };
+  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d{1,5}))?$/i.exec(authority.trim());
+  if (!m) return { ok: false, status: 400, reason: `malformed Host "${authority.slice(0, 100)}"` };
+  if (m[2] !== undefined && !(Number(m[2]) >= 1 && Number(m[2]) <= 65535)) return { ok: false, status: 400, reason: `bad port in Host "${authority.slice(0, 100)}"` };
+  const host = m[1].toLowerCase().replace(/\.$/, '');
+  const want = fronted.toLowerCase().replace(/\.$/, '');
+  if (host !== want) return { ok: false, status: 421, reason: `Host "${host}" is not the fronted hostname ${want}` };
+  return { ok: true, host };
 }
 
 function rayId(): string {
@@ -126,15 +202,15 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`);
 }
 
-export function blockPage(host: string, ray: string): string {
+export function blockPage(host: string, ray: string, rule = `(http.host eq "${host}" and not cf.tls_client_auth.cert_verified)`, reason = 'No verified client certificate was presented.'): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Attention Required! | Cloudflare (local edge)</title></head>
 <body>
 <h1>Sorry, you have been blocked</h1>
 <h2>You are unable to access ${escapeHtml(host)}</h2>
 <p>This website is using a security service to protect itself from online attacks. The action you just performed
-triggered a security solution: the WAF custom rule <code>(http.host eq "${escapeHtml(host)}" and not cf.tls_client_auth.cert_verified)</code>.
-No verified client certificate was presented.</p>
+triggered a security solution: the WAF custom rule <code>${escapeHtml(rule)}</code>.
+${escapeHtml(reason)}</p>
 <p>Cloudflare Ray ID: <strong>${ray}</strong> &middot; mTLS Workbench local edge</p>
 </body></html>
 `;
@@ -149,7 +225,7 @@ function errorPage(status: number, title: string, explanation: string, ray: stri
 }
 
 /** Cloudflare's answer when the origin leg fails. */
-export function originErrorStatus(err: NodeJS.ErrnoException): { status: number; title: string; explanation: string } {
+export function originErrorStatus(err: NodeJS.ErrnoException, originCaSource?: string): { status: number; title: string; explanation: string } {
   const code = err.code ?? '';
   if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
     return { status: 521, title: 'Web server is down', explanation: `The edge could not connect to the origin (${code}).` };
@@ -158,7 +234,8 @@ export function originErrorStatus(err: NodeJS.ErrnoException): { status: number;
     return { status: 522, title: 'Connection timed out', explanation: 'The origin did not answer in time.' };
   }
   if (/^(ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|ERR_TLS_CERT)/.test(code)) {
-    return { status: 526, title: 'Invalid SSL certificate', explanation: `Full (Strict): the origin certificate was refused (${code}).` };
+    const trust = originCaSource ? ` The edge trusts the system roots and the CA from ${originCaSource} as it was when the edge started.` : ' The edge trusts the system roots only (no trusted origin CA, mtls.trustedOriginCa / --origin-ca).';
+    return { status: 526, title: 'Invalid SSL certificate', explanation: `Full (Strict): the origin certificate was refused (${code}).${trust}` };
   }
   const alert = alertFromError(err);
   if (alert || code.startsWith('ERR_SSL') || code === 'ECONNRESET' || code === 'EPIPE') {
@@ -202,27 +279,50 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     secureContext: upstreamContext,
   });
 
+  const ruleFingerprints = [...new Set((options.ruleRevokedFingerprints ?? []).map(fingerprintKey))].sort();
+  const managedCa = !!options.managedCa;
+  const revoked = new Set(managedCa ? (options.revokedFingerprints ?? []).map(fingerprintKey) : []);
+  const rule = wafRule ? edgeRule(host, ruleFingerprints, managedCa) : undefined;
+  const staleSettings: string[] = [];
+  const staleNote = () => staleSettings.length
+    ? ` This local edge still runs with the settings it started with; changed since: ${staleSettings.join(', ')}. Restart it (mTLS: Restart Local Edge).`
+    : '';
+
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const socket = req.socket as tls.TLSSocket;
     const ray = rayId();
-    const reqHost = String(req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-    const cert = clientCertHeaders(socket);
+    const route = routeHost(req.rawHeaders, req.url, host);
+    const cert = clientCertHeaders(socket, revoked);
+    const path = route.ok && /^[a-z][a-z0-9+.-]*:\/\//i.test(req.url ?? '') ? (req.url!.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '') || '/') : (req.url ?? '/');
     const log = (status: number, action: EdgeLogEntry['action'], detail?: string) => options.onRequest?.({
-      ray, method: req.method ?? 'GET', host: reqHost, path: req.url ?? '/', certPresented: cert.presented, certVerified: cert.verified, status, action, detail,
+      ray, method: req.method ?? 'GET', host: route.ok ? route.host : String(req.headers.host ?? ''), path, certPresented: cert.presented, certVerified: cert.verified, status, action, detail,
     });
     const common = { server: 'cloudflare', 'cf-ray': ray };
 
-    // The WAF custom rule: (http.host eq HOST and not cf.tls_client_auth.cert_verified) -> Block.
-    if (wafRule && reqHost === host && !cert.verified) {
+    // Routing first: Cloudflare serves a hostname only if it is the one proxied; nothing else is forwarded.
+    if (!route.ok) {
+      const title = route.status === 400 ? 'Bad Request' : 'Misdirected Request';
+      res.writeHead(route.status, { ...common, 'content-type': 'text/html; charset=UTF-8', 'cache-control': 'no-store', connection: 'close' });
+      res.end(errorPage(route.status, title, `${route.reason}: this edge serves only ${host}; the request was not forwarded to the origin.`, ray));
+      log(route.status, 'refused', route.reason);
+      return;
+    }
+
+    // The WAF custom rule, on every request that reached the zone.
+    const why = !cert.verified
+      ? (cert.presented ? `certificate not verified (${socket.authorizationError})` : 'no certificate')
+      : cert.revoked ? 'certificate revoked (cf.tls_client_auth.cert_revoked)'
+        : cert.fingerprint && ruleFingerprints.includes(cert.fingerprint) ? 'certificate fingerprint listed as revoked in the rule' : undefined;
+    if (rule && why) {
       res.writeHead(403, { ...common, 'content-type': 'text/html; charset=UTF-8', 'cache-control': 'no-store' });
-      res.end(blockPage(reqHost, ray));
-      log(403, 'blocked', cert.presented ? `certificate not verified (${socket.authorizationError})` : 'no certificate');
+      res.end(blockPage(route.host, ray, rule, cert.verified ? 'The client certificate is revoked.' : 'No verified client certificate was presented.'));
+      log(403, 'blocked', why);
       return;
     }
 
     const headers: http.OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers)) {
-      if (v === undefined || HOP_BY_HOP.has(k) || EDGE_HEADERS.test(k)) continue;
+      if (v === undefined || HOP_BY_HOP.has(k) || isEdgeOwnedHeader(k)) continue;
       headers[k] = v;
     }
     const clientIp = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
@@ -233,10 +333,11 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       'cf-visitor': '{"scheme":"https"}',
       'x-forwarded-for': clientIp,
       'x-forwarded-proto': 'https',
+      'cdn-loop': 'cloudflare',
     });
 
     const upstream = https.request({
-      host: origin.host, port: origin.port, method: req.method, path: req.url, headers, agent,
+      host: origin.host, port: origin.port, method: req.method, path, headers, agent,
       timeout: options.originTimeoutMs ?? 15000,
     });
     upstream.on('timeout', () => upstream.destroy(Object.assign(new Error('origin timeout'), { code: 'ETIMEDOUT' })));
@@ -248,7 +349,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       log(ores.statusCode ?? 502, 'forwarded');
     });
     upstream.on('error', err => {
-      const e = originErrorStatus(err as NodeJS.ErrnoException);
+      const e = originErrorStatus(err as NodeJS.ErrnoException, options.originCa ? options.originCaSource ?? 'the trusted origin CA file' : undefined);
+      e.explanation += staleNote();
       if (!res.headersSent) {
         res.writeHead(e.status, { ...common, 'content-type': 'text/html; charset=UTF-8' });
         res.end(errorPage(e.status, e.title, e.explanation, ray));
@@ -269,6 +371,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     rejectUnauthorized: false,
     ca: options.clientCa,
     minVersion: 'TLSv1.2',
+    // A request without Host reaches the handler, which refuses it with the edge's own page and log line.
+    requireHostHeader: false,
   }, handler);
   srv.on('tlsClientError', () => undefined);
   const sockets = new Set<Duplex>();
@@ -290,6 +394,8 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     serverCertPem: server.certPem,
     serverCaPem,
     options,
+    rule,
+    staleSettings,
     stop: () => new Promise<void>(resolve => {
       agent.destroy();
       for (const s of sockets) s.destroy();

@@ -75,6 +75,8 @@ export interface Explained {
   explanation: string;
   fix: string;
   action?: FixAction;
+  /** With action 'settings': the setting to change. */
+  setting?: string;
 }
 
 /** Why a connection did not happen at all, or TLS could not be spoken. */

@@ -17,6 +17,8 @@ import {
 import { CheckId, CheckResult, CheckStatus, Credential, LegId, LegReport, ProbeOptions, ProbeReport } from './types';
 
 export * from './types';
+export * from './checks';
+import { CHECKS, LEG_TITLES } from './checks';
 export { parseAddress, formatTarget } from './attempt';
 export { loadCredential } from './credentials';
 export { formatReport } from './format';
@@ -25,29 +27,6 @@ export const DEFAULT_TIMEOUT_MS = 8000;
 
 /** Cloudflare's shared origin-pull CA (zone-level "global" AOP), RFC 4514. */
 export const CLOUDFLARE_ORIGIN_PULL_CA_DN = 'CN=origin-pull.cloudflare.net,ST=California,L=San Francisco,OU=Origin Pull,O=CloudFlare\\, Inc.,C=US';
-
-export const LEG_TITLES: Record<LegId, string> = {
-  leg1: 'Leg 1: client -> Cloudflare',
-  leg2: 'Leg 2: Cloudflare -> origin',
-};
-
-export const CHECKS: Record<CheckId, { leg: LegId; title: string }> = {
-  'edge-requests-client-cert': { leg: 'leg1', title: 'Edge asks for a client certificate' },
-  'edge-blocks-without-cert': { leg: 'leg1', title: 'Edge blocks requests without a certificate' },
-  'edge-allows-with-cert': { leg: 'leg1', title: 'Edge lets the client certificate through' },
-  'edge-rejects-foreign-cert': { leg: 'leg1', title: 'Edge refuses a certificate from an unrelated CA' },
-  'origin-requires-client-cert': { leg: 'leg2', title: 'Origin requires a client certificate' },
-  'origin-rejects-foreign-cert': { leg: 'leg2', title: 'Origin refuses a certificate from an unrelated CA' },
-  'origin-accepts-pull-cert': { leg: 'leg2', title: 'Origin accepts the origin-pull certificate' },
-  'origin-cert-valid': { leg: 'leg2', title: 'Origin certificate is valid for Full (Strict)' },
-  'origin-requested-cas': { leg: 'leg2', title: 'Origin names the origin-pull CA' },
-};
-
-export const CHECK_IDS = Object.keys(CHECKS) as CheckId[];
-
-export function checksOf(leg: LegId): CheckId[] {
-  return CHECK_IDS.filter(id => CHECKS[id].leg === leg);
-}
 
 interface Ctx {
   o: ProbeOptions;
@@ -61,6 +40,7 @@ function result(id: CheckId, status: CheckStatus, detail: string, ms: number, ex
   if (ex?.explanation) r.explanation = ex.explanation;
   if (ex?.fix) r.fix = ex.fix;
   if (ex?.action) r.action = ex.action;
+  if (ex?.setting) r.setting = ex.setting;
   if (data && Object.keys(data).length) r.data = data;
   return r;
 }

@@ -1,18 +1,9 @@
 // Types of the Test Leg probes. Free of `vscode`: the CLI, the extension and the guide share them.
 
-export type LegId = 'leg1' | 'leg2';
-export type LegSelection = LegId | 'both';
+import type { CheckId, FixAction, LegId } from './checks';
 
-export type CheckId =
-  | 'edge-requests-client-cert'
-  | 'edge-blocks-without-cert'
-  | 'edge-allows-with-cert'
-  | 'edge-rejects-foreign-cert'
-  | 'origin-requires-client-cert'
-  | 'origin-rejects-foreign-cert'
-  | 'origin-accepts-pull-cert'
-  | 'origin-cert-valid'
-  | 'origin-requested-cas';
+export type { CheckId, FixAction, LegId } from './checks';
+export type LegSelection = LegId | 'both';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
@@ -31,12 +22,11 @@ export interface CheckResult {
   fix?: string;
   /** Machine-readable hints for adapters: which action fixes it. */
   action?: FixAction;
+  /** With action 'settings': the setting to change (e.g. mtls.originAddress). */
+  setting?: string;
   /** Extra facts: status code, headers echoed by the origin, CA names... */
   data?: Record<string, unknown>;
 }
-
-/** Actions an adapter can offer next to a failure. */
-export type FixAction = 'settings' | 'issue-client-cert' | 'issue-pull-cert' | 'origin-config' | 'guide-waf' | 'guide-association' | 'guide-aop' | 'guide-ssl-mode';
 
 export interface LegReport {
   leg: LegId;

@@ -6,34 +6,17 @@ import * as vscode from 'vscode';
 import { describeError, MtlsError, UserCancelled } from '../../core/errors';
 import { registerMtlsCommand } from '../commands';
 import type { CheckId, CheckResult, FixAction, LegId, LegReport, LegSelection, ProbeOptions, ProbeReport } from '../../core/probe/types';
+import { CHECKS, checksOf, FIX_LABELS, LEG_SHORT_TITLES, LEG_TITLES } from '../../core/probe/checks';
 import { requireTrust, Shared } from '../context';
 import {
-  askAndSave, configuredHostname, loadCredentialFor, readPemFile, setting, TestLegArgs, validateAddress,
+  askAndSave, configuredHostname, loadCredentialFor, openWorkspaceSettings, readPemFile, setting, TestLegArgs, validateAddress,
 } from './inputs';
 import { LocalEdge, registerLocalEdge } from './localEdge';
 
 export type { TestLegArgs } from './inputs';
 
-// Static copies of core's titles, so activation does not load the probes.
-const LEGS: { id: LegId; label: string; checks: [CheckId, string][] }[] = [
-  {
-    id: 'leg1', label: 'Leg 1: client → Cloudflare', checks: [
-      ['edge-requests-client-cert', 'Edge asks for a client certificate'],
-      ['edge-blocks-without-cert', 'Edge blocks requests without a certificate'],
-      ['edge-allows-with-cert', 'Edge lets the client certificate through'],
-      ['edge-rejects-foreign-cert', 'Edge refuses a certificate from an unrelated CA'],
-    ],
-  },
-  {
-    id: 'leg2', label: 'Leg 2: Cloudflare → origin', checks: [
-      ['origin-requires-client-cert', 'Origin requires a client certificate'],
-      ['origin-rejects-foreign-cert', 'Origin refuses a certificate from an unrelated CA'],
-      ['origin-accepts-pull-cert', 'Origin accepts the origin-pull certificate'],
-      ['origin-cert-valid', 'Origin certificate is valid for Full (Strict)'],
-      ['origin-requested-cas', 'Origin names the origin-pull CA'],
-    ],
-  },
-];
+// The catalogue is dependency-free: importing it does not load the probes at activation.
+const LEGS = (['leg1', 'leg2'] as const).map(id => ({ id, label: LEG_TITLES[id], checks: checksOf(id).map(c => [c, CHECKS[c].title] as const) }));
 
 export type Outcome = 'passed' | 'failed' | 'skipped' | 'errored' | 'queued' | 'not-run';
 
@@ -162,6 +145,13 @@ export function registerTestLeg(shared: Shared): TestLegApi {
     if (pick) await vscode.window.showTextDocument(pick.uri);
   }
 
+  /** The settings the failures name (a query for the Settings editor), else all of mtls.*. */
+  function settingsQuery(report: ProbeReport): string {
+    const names = new Set<string>();
+    for (const leg of report.legs) for (const c of leg.checks) if (c.status === 'fail' && c.action === 'settings' && c.setting) names.add(c.setting);
+    return names.size === 1 ? [...names][0] : 'mtls.';
+  }
+
   async function offersFor(report: ProbeReport): Promise<FixOffer[]> {
     const actions = new Set<FixAction>();
     for (const leg of report.legs) for (const c of leg.checks) if (c.status === 'fail' && c.action) actions.add(c.action);
@@ -169,11 +159,12 @@ export function registerTestLeg(shared: Shared): TestLegApi {
     const offers: FixOffer[] = [];
     const add = (label: string, run: () => Thenable<unknown>) => { if (!offers.some(o => o.label === label)) offers.push({ label, run }); };
     for (const a of actions) {
-      if (a === 'settings') add('Open Settings', () => vscode.commands.executeCommand('workbench.action.openSettings', 'mtls.'));
-      if (a === 'issue-client-cert' && have.has('mtls.issueClientCert')) add('Issue Client Certificate', () => vscode.commands.executeCommand('mtls.issueClientCert'));
-      if (a === 'issue-pull-cert' && have.has('mtls.issueOriginPullCert')) add('Issue Origin-Pull Certificate', () => vscode.commands.executeCommand('mtls.issueOriginPullCert'));
-      if (a === 'origin-config') add('Open Origin Config', openOriginConfig);
-      if (a.startsWith('guide-') && have.has('mtls.openSetupGuide')) add('Open Setup Guide', () => vscode.commands.executeCommand('mtls.openSetupGuide'));
+      const label = FIX_LABELS[a];
+      if (a === 'settings') add(label, () => openWorkspaceSettings(settingsQuery(report)));
+      if (a === 'issue-client-cert' && have.has('mtls.issueClientCert')) add(label, () => vscode.commands.executeCommand('mtls.issueClientCert'));
+      if (a === 'issue-pull-cert' && have.has('mtls.issueOriginPullCert')) add(label, () => vscode.commands.executeCommand('mtls.issueOriginPullCert'));
+      if (a === 'origin-config') add(label, openOriginConfig);
+      if (a.startsWith('guide-') && have.has('mtls.openSetupGuide')) add(label, () => vscode.commands.executeCommand('mtls.openSetupGuide'));
     }
     return offers;
   }
@@ -243,7 +234,7 @@ export function registerTestLeg(shared: Shared): TestLegApi {
       run.appendOutput(formatReport({ ok: leg.ok, ms: leg.ms, legs: [leg] }).replace(/\n/g, '\r\n'));
     }
     run.end();
-    log.info(`Test Leg: ${options.hostname} (${options.legs === 'both' ? 'both legs' : options.legs === 'leg1' ? 'Leg 1' : 'Leg 2'})`);
+    log.info(`Test Leg: ${options.hostname} (${options.legs === 'both' ? 'both legs' : LEG_SHORT_TITLES[options.legs]})`);
     logReport(report, formatReport);
     return report;
   }

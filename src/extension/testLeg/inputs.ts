@@ -117,3 +117,9 @@ export async function readPemFile(file: string | undefined): Promise<string | un
     throw new MtlsError('fs-unreadable', `Cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? err}.`, 'Check the path in the settings.');
   }
 }
+
+/** The workspace settings (folder settings without a workspace) filtered to `query`, e.g. one setting's id. */
+export async function openWorkspaceSettings(query: string): Promise<void> {
+  if (vscode.workspace.workspaceFolders?.length) await vscode.commands.executeCommand('workbench.action.openWorkspaceSettings', { query });
+  else await vscode.commands.executeCommand('workbench.action.openSettings', query);
+}

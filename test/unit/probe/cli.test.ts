@@ -74,7 +74,7 @@ describe('mtls probe / mtls edge (CLI)', function () {
   it('text output: ✔/✖ lines, and for a failure its explanation and fix; exit 1', async () => {
     const r = await run(['probe', '--leg', '2', '--host', HOST, '--connect', `127.0.0.1:${open.port}`, '--pull-cert', p.pull.cert, '--pull-key', p.pull.key, '--origin-ca', p.caCert]);
     assert.strictEqual(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /^✖ Leg 2: Cloudflare -> origin: mtls\.example\.test via 127\.0\.0\.1:\d+/m);
+    assert.match(r.stdout, /^✖ Leg 2: Cloudflare (?:->|→) origin: mtls\.example\.test via 127\.0\.0\.1:\d+/m);
     assert.match(r.stdout, /^ {2}✖ origin-requires-client-cert \([\d.]+ ms\): Without a certificate the origin served the page: HTTP 200 OK\.$/m);
     assert.match(r.stdout, /^ {6}why: Leg 2 is open/m);
     assert.match(r.stdout, /^ {6}fix: .*ssl_verify_client on/m);
