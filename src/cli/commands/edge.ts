@@ -24,6 +24,14 @@ Options:
   --ssl-mode strict|full  Full (Strict) verifies the origin certificate (default strict)
   --no-waf-rule           rehearse without the blocking WAF rule
   --no-association        rehearse without the hostname association (no certificate is asked for)
+  --revoked SHA256        a revoked client certificate's SHA-256 fingerprint (repeatable): the rule blocks it
+                          by cf.tls_client_auth.cert_fingerprint_sha256, as \`mtls cloudflare apply --revoked\`
+  --managed-ca            rehearse the Cloudflare-managed CA: --revoked certificates make
+                          cf.tls_client_auth.cert_revoked true and the rule blocks them
+
+Only HOST is served: Host is compared without case, trailing dot or port; another host, no Host (HTTP/1.0)
+or a malformed one is refused (400/421) and never forwarded. Headers Cloudflare sets (CF-Connecting-IP,
+True-Client-IP, Forwarded, X-Forwarded-*, cf-cert-*...) are never taken from the client.
 
 Then probe it: mtls probe --leg both --host HOST --connect 127.0.0.1:8443 --origin ORIGIN ...
 `;
@@ -45,6 +53,8 @@ export const command: CliCommand = {
       'ssl-mode': { type: 'string' },
       'no-waf-rule': { type: 'boolean' },
       'no-association': { type: 'boolean' },
+      revoked: { type: 'string', multiple: true },
+      'managed-ca': { type: 'boolean' },
     });
     const abs = (f: string) => path.resolve(io.cwd, f);
     const origin = requireOption(values.origin, 'origin');
@@ -62,15 +72,17 @@ export const command: CliCommand = {
       clientCa: (await readFileOrThrow(abs(caFile))).toString('utf8'),
       association: !values['no-association'],
       wafRule: !values['no-waf-rule'],
+      ...(values['managed-ca'] ? { managedCa: true, revokedFingerprints: values.revoked } : { ruleRevokedFingerprints: values.revoked }),
       pull,
       server: values.cert ? { certPem: (await readFileOrThrow(abs(values.cert))).toString('utf8'), keyPem: (await readFileOrThrow(abs(values.key!))).toString('utf8') } : undefined,
       originCa: values['origin-ca'] ? (await readFileOrThrow(abs(values['origin-ca']))).toString('utf8') : undefined,
+      originCaSource: values['origin-ca'] ? `--origin-ca ${values['origin-ca']}` : undefined,
       sslMode,
       onRequest: e => io.stdout(`${e.status} ${e.method} ${e.host}${e.path} cert=${e.certPresented ? (e.certVerified ? 'verified' : 'unverified') : 'none'} ${e.action}${e.detail ? ': ' + e.detail : ''} (ray ${e.ray})\n`),
     });
     io.stdout(`Local edge listening on https://${edge.address} for ${hostname} -> origin ${origin}\n`);
     io.stdout(`  client certificates: ${values['no-association'] ? 'not asked for (no hostname association)' : `asked for, verified against ${caFile}`}\n`);
-    io.stdout(`  WAF rule: ${values['no-waf-rule'] ? 'none' : `(http.host eq "${hostname}" and not cf.tls_client_auth.cert_verified) -> Block`}\n`);
+    io.stdout(`  WAF rule: ${edge.rule ? `${edge.rule} -> Block` : 'none'}\n`);
     io.stdout(`  origin pull: ${pull ? `presents ${values['pull-cert']}` : 'off (no --pull-cert)'}; SSL mode ${sslMode === 'strict' ? 'Full (Strict)' : 'Full'}\n`);
     io.stdout('Press Ctrl+C to stop.\n');
     await new Promise<void>(resolve => {

@@ -230,8 +230,11 @@ export function originErrorStatus(err: NodeJS.ErrnoException, originCaSource?: s
   if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
     return { status: 521, title: 'Web server is down', explanation: `The edge could not connect to the origin (${code}).` };
   }
+  if (code === 'ERESPONSETIMEOUT') {
+    return { status: 524, title: 'A timeout occurred', explanation: 'The edge connected to the origin and sent the request, but the origin did not answer in time.' };
+  }
   if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') {
-    return { status: 522, title: 'Connection timed out', explanation: 'The origin did not answer in time.' };
+    return { status: 522, title: 'Connection timed out', explanation: 'The TCP connection or TLS handshake with the origin did not complete in time.' };
   }
   if (/^(ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|ERR_TLS_CERT)/.test(code)) {
     const trust = originCaSource ? ` The edge trusts the system roots and the CA from ${originCaSource} as it was when the edge started.` : ' The edge trusts the system roots only (no trusted origin CA, mtls.trustedOriginCa / --origin-ca).';
@@ -340,7 +343,12 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       host: origin.host, port: origin.port, method: req.method, path, headers, agent,
       timeout: options.originTimeoutMs ?? 15000,
     });
-    upstream.on('timeout', () => upstream.destroy(Object.assign(new Error('origin timeout'), { code: 'ETIMEDOUT' })));
+    // Cloudflare's split: the connection or TLS handshake stalled -> 522; the request was sent and no answer came -> 524.
+    upstream.on('timeout', () => {
+      const sock = upstream.socket as tls.TLSSocket | null;
+      const handshook = !!sock && typeof sock.getProtocol === 'function' && !!sock.getProtocol();
+      upstream.destroy(Object.assign(new Error(handshook ? 'the origin did not answer the request in time' : 'origin connection timeout'), { code: handshook ? 'ERESPONSETIMEOUT' : 'ETIMEDOUT' }));
+    });
     upstream.on('response', ores => {
       const out: http.OutgoingHttpHeaders = {};
       for (const [k, v] of Object.entries(ores.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;

@@ -14,10 +14,37 @@ export function isPkcs12Path(file: string): boolean {
   return P12_EXT.test(file);
 }
 
+/** A PEM private key protected by a passphrase (PKCS#8 "ENCRYPTED PRIVATE KEY" or OpenSSL's legacy Proc-Type). */
+export function isEncryptedPemKey(keyText: string): boolean {
+  return /-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(keyText) || /-----BEGIN [A-Z ]*PRIVATE KEY-----\s*Proc-Type:\s*4,\s*ENCRYPTED/.test(keyText);
+}
+
+/**
+ * The key in memory, decrypted when it is passphrase-protected. Throws 'key-password' (naming the file and
+ * saying it is encrypted) when the passphrase is missing or wrong, so adapters know to ask for it.
+ */
+function decryptedKey(key: string, keyFile: string, passphrase: string | undefined): string {
+  if (!isEncryptedPemKey(key)) return key;
+  const name = path.basename(keyFile);
+  if (passphrase === undefined || passphrase === '') {
+    throw new MtlsError('key-password', `The private key ${name} is encrypted (passphrase-protected) and no passphrase was given.`,
+      'Set MTLS_KEY_PASSWORD, or run on a terminal to be asked (in VS Code, Test Leg asks).');
+  }
+  try {
+    return crypto.createPrivateKey({ key, passphrase }).export({ type: 'pkcs8', format: 'pem' }).toString();
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (/bad decrypt|bad password|decrypt|passphrase|DECODER/i.test(msg)) {
+      throw new MtlsError('key-password', `Wrong passphrase for the encrypted private key ${name}.`, 'Check MTLS_KEY_PASSWORD or enter the passphrase again.');
+    }
+    throw new MtlsError('bad-key', `Cannot read the encrypted private key ${name}: ${msg}.`);
+  }
+}
+
 /**
  * Loads a credential. `certFile` is a PEM (with the key in `keyFile`, or in the same file) or a .p12/.pfx
- * opened with `password`. PKCS#12 goes through the workspace PKI's reader when it can (every flavour,
- * also on Electron's BoringSSL), else through Node's own loader.
+ * opened with `password`; an encrypted PEM key is opened with `password` too. PKCS#12 goes through the
+ * workspace PKI's reader when it can (every flavour, also on Electron's BoringSSL), else through Node's own loader.
  */
 export async function loadCredential(certFile: string, keyFile?: string, password?: string): Promise<Credential> {
   const data = await readFileOrThrow(certFile);
@@ -34,7 +61,7 @@ export async function loadCredential(certFile: string, keyFile?: string, passwor
   if (!key) {
     throw new MtlsError('bad-key', `No private key for ${certFile}${keyFile ? ` in ${keyFile}` : ''}.`, 'Give the key file (--key, or the matching *Key setting).');
   }
-  return checkPair({ kind: 'pem', certPem: text, keyPem: key, source });
+  return checkPair({ kind: 'pem', certPem: text, keyPem: decryptedKey(key, keyFile ?? certFile, password), source });
 }
 
 async function pkcs12Credential(data: Buffer, password: string | undefined, source: string): Promise<Credential> {
@@ -79,6 +106,13 @@ export function credentialLeaf(c: Credential): Buffer | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** DER of every certificate a credential presents: the leaf, then the chain it sends (PEM only). */
+export function credentialChain(c: Credential): Buffer[] {
+  if (c.kind === 'pem') return pemToDers(c.certPem);
+  const leaf = credentialLeaf(c);
+  return leaf ? [leaf] : [];
 }
 
 /** Subject and issuer of a credential's leaf, for messages and for the expected CA of Leg 2. */

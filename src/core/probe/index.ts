@@ -9,7 +9,7 @@ import * as tls from 'tls';
 import { MtlsError } from '../errors';
 import { attempt, AttemptResult, formatTarget, parseAddress, Target } from './attempt';
 import { foreignClientCert } from './certgen';
-import { credentialNames } from './credentials';
+import { credentialChain, credentialNames } from './credentials';
 import { certFields, nameToString, normalizeDn, pemToDers } from './der';
 import {
   describeOutcome, Explained, explainGateway, explainNetwork, isRefusal, isServed, Outcome, outcomeOf,
@@ -129,7 +129,7 @@ function edgeAllowsWithCert(ctx: Ctx, a: AttemptResult | undefined): CheckResult
   if (Object.keys(headers).length) data.cfCertHeaders = headers;
   const headerText = Object.keys(headers).length ? ` The origin saw ${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('; ')}.` : '';
   if (isServed(o)) return result(id, 'pass', `With the client certificate: ${describeOutcome(o)}.${headerText}`, a.ms, undefined, data);
-  const gw = o.kind === 'http' ? explainGateway(o.status, o.title) : undefined;
+  const gw = o.kind === 'http' ? explainGateway(o.status, o.title, a.http?.body) : undefined;
   if (gw) return result(id, 'fail', `With the client certificate the edge let the request through, but the origin leg failed: ${describeOutcome(o)}.`, a.ms, gw, data);
   const who = ctx.o.client ? credentialNames(ctx.o.client) : undefined;
   if (a.handshake.readable && !a.handshake.certificateRequested) {
@@ -162,6 +162,11 @@ function edgeRejectsForeignCert(ctx: Ctx, a: AttemptResult): CheckResult {
 
 // ---------------------------------------------------------------- Leg 2
 
+/** A hang-up without an alert from a server whose (readable) handshake never asked for a certificate. */
+function closesWithoutAsking(a: AttemptResult, o: Outcome): o is Outcome & { kind: 'tls-refused' } {
+  return o.kind === 'tls-refused' && !o.error.alert && a.handshake.readable && !a.handshake.certificateRequested;
+}
+
 const ORIGIN_CONFIG_FIX = 'Make the origin require and verify the client certificate: nginx `ssl_client_certificate <origin-pull CA>; ssl_verify_client on;`, Apache `SSLVerifyClient require` + `SSLCACertificateFile <origin-pull CA>`.';
 
 function originRequiresClientCert(ctx: Ctx, a: AttemptResult): CheckResult {
@@ -170,6 +175,13 @@ function originRequiresClientCert(ctx: Ctx, a: AttemptResult): CheckResult {
   const down = unreachable(id, ctx, a, o);
   if (down) return down;
   const data = o.kind === 'http' ? { status: o.status } : { alert: o.error.alert };
+  if (closesWithoutAsking(a, o)) {
+    return result(id, 'fail', `The origin closed the connection ${o.error.phase === 'http' ? 'after the handshake' : 'in the handshake'} without ever asking for a client certificate (no CertificateRequest in its ${a.handshake.version} handshake).`, a.ms, {
+      explanation: 'This is not client-certificate enforcement: nobody can present a certificate to an origin that does not ask for one, so it refuses everyone alike, Cloudflare included (visitors get 520 Web server returns an unknown error). Something closes every connection: the application, `return 444`, a firewall or proxy in front of TLS.',
+      fix: `${ORIGIN_CONFIG_FIX} Then find what closes the connections (the origin's error log).`,
+      action: 'origin-config',
+    }, { ...data, certificateRequested: false });
+  }
   if (isRefusal(o)) {
     const note = o.kind === 'http' && /No required SSL certificate/i.test(o.title) ? ' This is what the guide expects; Cloudflare with AOP enabled gets through.' : '';
     return result(id, 'pass', `Without a certificate the origin refused: ${describeOutcome(o)}.${note}`, a.ms, undefined, data);
@@ -193,6 +205,11 @@ function originRejectsForeignCert(ctx: Ctx, a: AttemptResult): CheckResult {
   const down = unreachable(id, ctx, a, o);
   if (down) return down;
   const data = o.kind === 'http' ? { status: o.status } : { alert: o.error.alert };
+  if (closesWithoutAsking(a, o)) {
+    return result(id, 'warn', `The origin closed the connection without asking for a client certificate (no CertificateRequest), so the foreign certificate was never presented: ${describeOutcome(o)}.`, a.ms, {
+      explanation: 'The origin refuses everyone alike; it does not check client certificates.', fix: ORIGIN_CONFIG_FIX, action: 'origin-config',
+    }, data);
+  }
   if (isRefusal(o)) return result(id, 'pass', `A certificate from an unrelated, throw-away CA was refused: ${describeOutcome(o)}.`, a.ms, undefined, data);
   if (o.kind === 'http' && o.status >= 500) {
     return result(id, 'warn', `With a foreign certificate the origin answered ${describeOutcome(o)}.`, a.ms, { explanation: 'The origin failed on its own.', fix: 'Look at the origin\'s error log.', action: 'origin-config' }, data);
@@ -218,13 +235,100 @@ function originAcceptsPullCert(ctx: Ctx, a: AttemptResult | undefined, requested
   if (o.kind === 'http' && o.status >= 500) {
     return result(id, 'fail', `With the origin-pull certificate the origin answered ${describeOutcome(o)}.`, a.ms, { explanation: 'The origin accepted the connection but failed to serve the page; through Cloudflare visitors see this error too.', fix: 'Look at the origin\'s error log.', action: 'origin-config' }, data);
   }
+  return result(id, 'fail', `The origin refused the origin-pull certificate${pullIssuer(ctx)}: ${describeOutcome(o)}.${trustsText(requestedCas)}`, a.ms, pullRefusal(ctx, a, o, requestedCas), data);
+}
+
+function pullIssuer(ctx: Ctx): string {
   const names = ctx.o.pull ? credentialNames(ctx.o.pull) : undefined;
-  const trusts = requestedCas && requestedCas.length ? ` The origin trusts ${casText(requestedCas)}.` : '';
-  return result(id, 'fail', `The origin refused the origin-pull certificate${names ? ` (issued by "${names.issuer}")` : ''}: ${describeOutcome(o)}.${trusts}`, a.ms, {
+  return names ? ` (issued by "${names.issuer}")` : '';
+}
+
+function trustsText(requestedCas: Buffer[] | undefined): string {
+  return requestedCas && requestedCas.length ? ` The origin trusts ${casText(requestedCas)}.` : '';
+}
+
+const DEPTH_FIX = 'nginx `ssl_verify_depth 2;` (the default 1 stops at the intermediate), Apache `SSLVerifyDepth 2`';
+
+/**
+ * Why the origin refused the pull certificate, from what the probe saw: an expired certificate, no
+ * CertificateRequest at all, per-directory verification (renegotiation / post-handshake auth), the
+ * application hanging up after a good handshake, or a CA mismatch. The CA is blamed only when the origin
+ * names CAs and none of them is an ancestor of the pull certificate.
+ */
+function pullRefusal(ctx: Ctx, a: AttemptResult, o: Outcome, requestedCas: Buffer[] | undefined): Explained {
+  const chain = ctx.o.pull ? credentialChain(ctx.o.pull).map(certFields) : [];
+  const leaf = chain[0];
+  const now = Date.now();
+  const hs = a.handshake;
+  if (leaf && (leaf.notAfter.getTime() < now || leaf.notBefore.getTime() > now)) {
+    const when = leaf.notAfter.getTime() < now ? `expired on ${leaf.notAfter.toISOString().slice(0, 10)}` : `is not valid before ${leaf.notBefore.toISOString().slice(0, 10)}`;
+    return {
+      explanation: `The origin-pull certificate ${when}: the origin refuses it (alert certificate_expired, or nginx 400), and so it would refuse Cloudflare presenting it: visitors get 525 SSL handshake failed or the origin's 400.`,
+      fix: 'Issue a new origin-pull certificate (mTLS: Issue Origin-Pull Certificate), upload it to Cloudflare for Authenticated Origin Pulls, and point mtls.originPullCertificate at it.',
+      action: 'issue-pull-cert',
+    };
+  }
+  if (hs.readable && !hs.certificateRequested) {
+    const perDirectory = o.kind === 'http' && (o.status === 403 || /post-handshake|renegotiat/i.test(o.title))
+      || /post-handshake|renegotiat/i.test(o.kind === 'http' ? a.http?.body ?? '' : o.kind === 'tls-refused' || o.kind === 'tls-error' ? o.error.message : '');
+    if (perDirectory) {
+      return {
+        explanation: `The origin did not ask for a certificate in the ${hs.version} handshake and refused the request afterwards: it verifies client certificates per directory or location (Apache \`SSLVerifyClient require\` inside <Directory>/<Location>), which needs a renegotiation (TLS 1.2) or post-handshake authentication (TLS 1.3). Cloudflare does neither, so through Cloudflare every request is refused (403).`,
+        fix: 'Move `SSLVerifyClient require` (with SSLVerifyDepth and SSLCACertificateFile) to the <VirtualHost> level, so the certificate is asked for in the handshake.',
+        action: 'origin-config',
+      };
+    }
+    if (o.kind === 'tls-refused' && !o.error.alert) {
+      return {
+        explanation: `The origin never asked for a client certificate (no CertificateRequest in its ${hs.version} handshake), so the certificate was not even sent; then it closed the connection without an answer. That is not a certificate problem: the application (or \`return 444\`, a firewall, a proxy) closes the connection, and through Cloudflare visitors get 520.`,
+        fix: `${ORIGIN_CONFIG_FIX} Then find what closes the connections (the origin's error log).`,
+        action: 'origin-config',
+      };
+    }
+    return {
+      explanation: `The origin never asked for a client certificate (no CertificateRequest in its ${hs.version} handshake), so the origin-pull certificate was not sent and this refusal is not about it: Authenticated Origin Pulls are not configured on the origin.`,
+      fix: ORIGIN_CONFIG_FIX,
+      action: 'origin-config',
+    };
+  }
+  if (o.kind === 'tls-refused' && !o.error.alert && o.error.phase === 'http' && hs.certificateRequested) {
+    return {
+      explanation: 'The TLS handshake with the origin-pull certificate completed without an alert, so the origin\'s TLS layer accepted it; then the application closed the connection without an answer (nginx `return 444`, a backend that drops the request, a proxy). Through Cloudflare visitors get 520 Web server returns an unknown error.',
+      fix: 'Look at the application behind TLS and the origin\'s error and access logs for this request.',
+      action: 'origin-config',
+    };
+  }
+  const expected = expectedPullCas(ctx.o);
+  const trusted = trustedAncestors(requestedCas, expected);
+  if (trusted.length) {
+    const viaIntermediate = expected.directIssuer && !trusted.some(n => normalizeDn(n) === normalizeDn(expected.directIssuer!));
+    const sendsChain = chain.length > 1;
+    const alert = o.kind === 'tls-refused' || o.kind === 'tls-error' ? o.error.alert : undefined;
+    const detail = viaIntermediate
+      ? sendsChain
+        ? `The pull certificate is issued by the intermediate "${expected.directIssuer}": the origin must accept a chain of depth 2 (${DEPTH_FIX}).`
+        : `The pull certificate is issued by the intermediate "${expected.directIssuer}", which is not sent with it: put the intermediate after the certificate in the PEM file (the certificate uploaded to Cloudflare must carry it too), or name the intermediate in the origin's CA file.`
+      : alert === 'unsupported_certificate' || alert === 'bad_certificate'
+        ? 'The origin rejected the certificate itself (alert ' + alert + '): check that it has Extended Key Usage clientAuth and keyUsage digitalSignature.'
+        : 'Look at the origin\'s error log for the verification error (depth, purpose, revocation list).';
+    return {
+      explanation: `The origin names ${trusted.map(n => `"${n}"`).join(', ')}, which vouches for the origin-pull certificate, so this is not a CA mismatch. ${detail}`,
+      fix: viaIntermediate ? (sendsChain ? `Raise the verify depth: ${DEPTH_FIX}.` : 'Serve the pull certificate with its intermediate (full chain).') : 'Fix what the origin\'s error log names for the pull certificate.',
+      action: viaIntermediate && !sendsChain ? 'issue-pull-cert' : 'origin-config',
+    };
+  }
+  if (requestedCas && !requestedCas.length && hs.certificateRequested) {
+    return {
+      explanation: 'The origin asks for a certificate but names no CA, so it cannot be told whether it trusts the pull certificate\'s issuer; it refused it. Through Cloudflare visitors get 525 (handshake refused) or 400.',
+      fix: 'Put the CA that issued the origin-pull certificate in ssl_client_certificate (nginx) or SSLCACertificateFile (Apache).',
+      action: 'origin-config',
+    };
+  }
+  return {
     explanation: 'AOP CA mismatch: the origin does not trust the CA that issued the certificate Cloudflare presents. Through Cloudflare visitors get 525 (handshake refused) or 400 (nginx "The SSL certificate error").',
     fix: 'Put the CA that issued the origin-pull certificate in ssl_client_certificate (nginx) or SSLCACertificateFile (Apache), or upload an origin-pull certificate issued by the CA the origin trusts.',
     action: 'origin-config',
-  }, data);
+  };
 }
 
 function originCertValid(ctx: Ctx, attempts: (AttemptResult | undefined)[]): CheckResult {
@@ -258,7 +362,18 @@ function originCertValid(ctx: Ctx, attempts: (AttemptResult | undefined)[]): Che
     ({ trusted, error: chainError } = verifyChain(chain, ctx.o.originCa, !withTls));
   }
   const issuer = leaf.issuer.split('\n').reverse().join(',');
+  // An incomplete chain: the last certificate sent is not a root (not self-issued), nothing trusted signed
+  // it, and its issuer is an intermediate: the person named the root they trust (mtls.trustedOriginCa), or
+  // the certificate points at its issuer's certificate (AIA caIssuers, as public CAs' certificates do).
+  // The Cloudflare Origin CA signs origin certificates directly with its roots: that is a CA to name, not a gap.
+  const top = new crypto.X509Certificate(chain[chain.length - 1]);
+  const missing = top.issuer.split('\n').reverse().join(',');
+  const incomplete = !trusted && top.issuer !== top.subject
+    && /UNABLE_TO_(GET_ISSUER_CERT|VERIFY_LEAF_SIGNATURE)/.test(chainError ?? 'UNABLE_TO_GET_ISSUER_CERT')
+    && !/CloudFlare Origin/i.test(missing)
+    && (!!ctx.o.originCa || /CA Issuers/i.test(top.infoAccess ?? ''));
   if (trusted) facts.push(`chain trusted (issuer "${issuer}")`);
+  else if (incomplete) problems.push(`the chain is incomplete: the origin sends ${chain.length === 1 ? 'only its own certificate' : `${chain.length} certificates`}, without the intermediate "${missing}" that links it to a trusted root`);
   else problems.push(`the chain is not trusted (${chainError ?? 'unknown issuer'}; issuer "${issuer}")${ctx.o.originCa ? '' : ': not a public CA, and no trusted origin CA is configured'}`);
   const nameErr = tls.checkServerIdentity(ctx.o.hostname, { subject: subjectObject(leaf), subjectaltname: leaf.subjectAltName ?? '' } as unknown as tls.PeerCertificate);
   if (nameErr) problems.push(`the name does not match ${ctx.o.hostname} (${leaf.subjectAltName ?? 'no SAN'})`);
@@ -280,8 +395,16 @@ function originCertValid(ctx: Ctx, attempts: (AttemptResult | undefined)[]): Che
   const data = { issuer, subjectAltName: leaf.subjectAltName, notAfter: notAfter.toISOString(), daysLeft, protocol, keyType, keyBits: bits, chainTrusted: trusted };
   if (problems.length) {
     const untrustedOnly = problems.length === 1 && !trusted;
+    if (untrustedOnly && incomplete) {
+      return result(id, 'fail', `The origin certificate fails Full (Strict): ${problems.join('; ')}.${facts.length ? ' OK: ' + facts.join(', ') + '.' : ''}`, a.ms, {
+        explanation: `Incomplete chain: Cloudflare verifies the chain the origin sends, and without the intermediate "${missing}" it cannot reach a trusted root, so with Full (Strict) visitors get 526 Invalid SSL certificate (browsers that cache intermediates may not notice).`,
+        fix: 'Serve the intermediate (full chain): nginx `ssl_certificate` with the certificate followed by its intermediate(s) (fullchain.pem); Apache `SSLCertificateFile` with the chain appended (or `SSLCertificateChainFile`).',
+        action: 'origin-config',
+      }, { ...data, incompleteChain: true, missingIssuer: missing });
+    }
     return result(id, 'fail', `The origin certificate fails Full (Strict): ${problems.join('; ')}.${facts.length ? ' OK: ' + facts.join(', ') + '.' : ''}`, a.ms, {
       explanation: 'With SSL mode Full (Strict) Cloudflare refuses this origin certificate: visitors get 526 Invalid SSL certificate.',
+      ...(untrustedOnly ? { setting: 'mtls.trustedOriginCa' } : {}),
       fix: untrustedOnly
         ? 'Install a certificate from a public CA or the Cloudflare Origin CA; if it is one (Cloudflare Origin CA is not in the system roots), name that CA in mtls.trustedOriginCa (--origin-ca).'
         : `Install a certificate for ${ctx.o.hostname} from a public CA or the Cloudflare Origin CA, valid now, with an RSA 2048+ or EC key.`,
@@ -342,15 +465,39 @@ export function verifyChain(chain: Buffer[], extraCa?: string, withRoots = true)
   return { trusted: false, error: 'CERT_CHAIN_TOO_LONG' };
 }
 
-function expectedPullCas(o: ProbeOptions): { names: string[]; source: string } {
+interface ExpectedCas {
+  /** DNs the origin may name: the configured CA(s), or every CA above the pull certificate. */
+  names: string[];
+  source: string;
+  /** For the pull certificate's chain: which of `names` is its direct issuer (the rest are ancestors). */
+  directIssuer?: string;
+}
+
+/**
+ * The CAs an origin may name in its CertificateRequest for the pull certificate to be accepted: the
+ * configured expected CA, else any ancestor of the pull certificate (its issuer, and for a certificate
+ * issued by an intermediate that it sends along, the intermediate's issuers up to the root), else
+ * Cloudflare's shared origin-pull CA.
+ */
+function expectedPullCas(o: ProbeOptions): ExpectedCas {
   if (o.expectedPullCa) {
     const ders = pemToDers(o.expectedPullCa);
     if (!ders.length) throw new MtlsError('bad-pem', 'The expected origin-pull CA holds no PEM certificate.');
     return { names: ders.map(d => certFields(d).subject), source: 'the configured origin-pull CA' };
   }
-  const pull = o.pull ? credentialNames(o.pull) : undefined;
-  if (pull) return { names: [pull.issuer], source: 'the issuer of the origin-pull certificate' };
+  const chain = o.pull ? credentialChain(o.pull).map(certFields) : [];
+  if (chain.length) {
+    const names = [chain[0].issuer];
+    for (const c of chain.slice(1)) names.push(c.subject, c.issuer);
+    return { names: [...new Set(names)], source: 'the issuer of the origin-pull certificate', directIssuer: chain[0].issuer };
+  }
   return { names: [CLOUDFLARE_ORIGIN_PULL_CA_DN], source: 'Cloudflare\'s shared origin-pull CA (global AOP)' };
+}
+
+/** The requested CA names that vouch for the pull certificate (its issuer or an ancestor). */
+function trustedAncestors(requested: Buffer[] | undefined, expected: ExpectedCas): string[] {
+  const want = new Set(expected.names.map(normalizeDn));
+  return (requested ?? []).map(nameToString).filter(n => want.has(normalizeDn(n)));
 }
 
 function originRequestedCas(ctx: Ctx, a12: AttemptResult, fallback: AttemptResult): CheckResult {
@@ -380,9 +527,13 @@ function originRequestedCas(ctx: Ctx, a12: AttemptResult, fallback: AttemptResul
       action: 'origin-config',
     }, data);
   }
-  const want = new Set(expected.names.map(normalizeDn));
-  const hit = listed.find(n => want.has(normalizeDn(n)));
-  if (hit) return result(id, 'pass', `The origin asks for a certificate from "${hit}" (${hs.version}), ${expected.source}.${listed.length > 1 ? ` It also names ${listed.filter(n => n !== hit).map(n => `"${n}"`).join(', ')}.` : ''}`, a.ms, undefined, data);
+  const hit = trustedAncestors(hs.certificateAuthorities, expected)[0];
+  if (hit) {
+    const how = expected.directIssuer && normalizeDn(hit) !== normalizeDn(expected.directIssuer)
+      ? `an ancestor of the origin-pull certificate (issued by "${expected.directIssuer}", which chains up to it)`
+      : expected.source;
+    return result(id, 'pass', `The origin asks for a certificate from "${hit}" (${hs.version}), ${how}.${listed.length > 1 ? ` It also names ${listed.filter(n => n !== hit).map(n => `"${n}"`).join(', ')}.` : ''}`, a.ms, undefined, data);
+  }
   return result(id, 'fail', `The origin names ${listed.map(n => `"${n}"`).join(', ')}, not ${expected.source} "${expected.names[0]}".`, a.ms, {
     explanation: 'AOP CA mismatch: the origin trusts a different CA than the one that issued the certificate Cloudflare presents, so Cloudflare\'s handshake fails (525) or the origin answers 400.',
     fix: `Put the CA "${expected.names[0]}" in ssl_client_certificate (nginx) or SSLCACertificateFile (Apache), or upload an origin-pull certificate issued by the CA the origin trusts.`,

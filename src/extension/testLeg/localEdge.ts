@@ -24,6 +24,12 @@ export interface StartEdgeArgs {
   wafRule?: boolean;
   association?: boolean;
   sslMode?: 'strict' | 'full';
+  /**
+   * Rehearse the Cloudflare-managed CA: certificates revoked in the store make cf.tls_client_auth.cert_revoked
+   * true and the rule blocks them. Otherwise (your own CA) the rule lists their fingerprints, as
+   * `mtls cloudflare apply --revoked` does.
+   */
+  managedCa?: boolean;
 }
 
 export interface EdgeState {
@@ -32,20 +38,75 @@ export interface EdgeState {
   origin: string;
   /** The edge's own CA (generated server certificate): Leg 1 trusts it. */
   serverCaPem?: string;
+  /** Settings changed since it started (it still runs with the old values). */
+  staleSettings: string[];
 }
+
+/** The mtls.* settings the edge reads when they are not given as arguments. */
+const EDGE_SETTINGS: { key: string; arg: keyof StartEdgeArgs }[] = [
+  { key: 'hostname', arg: 'hostname' },
+  { key: 'cloudflare.hostnames', arg: 'hostname' },
+  { key: 'originAddress', arg: 'origin' },
+  { key: 'edgeAddress', arg: 'listen' },
+  { key: 'cloudflare.caName', arg: 'caFile' },
+  { key: 'storePath', arg: 'caFile' },
+  { key: 'originPullCertificate', arg: 'pullCert' },
+  { key: 'originPullKey', arg: 'pullKey' },
+  { key: 'trustedOriginCa', arg: 'originCa' },
+];
 
 export class LocalEdge implements vscode.Disposable {
   private edge: RunningEdge | undefined;
+  private lastArgs: StartEdgeArgs = {};
   private readonly status = vscode.window.createStatusBarItem('mtls.localEdge', vscode.StatusBarAlignment.Left, 50);
+  private readonly watcher: vscode.Disposable;
 
   constructor(private readonly shared: Shared) {
     this.status.name = 'mTLS Local Edge';
     this.status.command = 'mtls.stopLocalEdge';
+    this.watcher = vscode.workspace.onDidChangeConfiguration(e => this.settingsChanged(e));
   }
 
   get state(): EdgeState | undefined {
     const e = this.edge;
-    return e ? { address: e.address, hostname: e.options.hostname, origin: e.options.origin, serverCaPem: e.serverCaPem } : undefined;
+    return e ? { address: e.address, hostname: e.options.hostname, origin: e.options.origin, serverCaPem: e.serverCaPem, staleSettings: [...e.staleSettings] } : undefined;
+  }
+
+  /**
+   * A running edge keeps the values it started with: when one of the settings it read changes, its
+   * answers (and the status bar) say it is stale, and a notification offers a one-click restart.
+   */
+  private settingsChanged(e: vscode.ConfigurationChangeEvent): void {
+    const edge = this.edge;
+    if (!edge) return;
+    const changed = EDGE_SETTINGS.filter(s => this.lastArgs[s.arg] === undefined && e.affectsConfiguration(`mtls.${s.key}`))
+      .map(s => `mtls.${s.key}`).filter(k => !edge.staleSettings.includes(k));
+    if (!changed.length) return;
+    edge.staleSettings.push(...changed);
+    this.shared.log.warn(`local edge: ${changed.join(', ')} changed; the edge on ${edge.address} still uses the old value until it restarts.`);
+    this.showStatus();
+    void vscode.window.showWarningMessage(`mTLS: the local edge on ${edge.address} runs with stale settings (${edge.staleSettings.join(', ')} changed).`, 'Restart Local Edge').then(choice => {
+      if (choice && this.edge === edge) void vscode.commands.executeCommand('mtls.restartLocalEdge');
+    });
+  }
+
+  private showStatus(): void {
+    const e = this.edge;
+    if (!e) return;
+    const stale = e.staleSettings.length > 0;
+    this.status.text = stale ? `$(warning) Local edge ${e.address} (stale)` : `$(shield) Local edge ${e.address}`;
+    this.status.command = stale ? 'mtls.restartLocalEdge' : 'mtls.stopLocalEdge';
+    this.status.backgroundColor = stale ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.status.tooltip = new vscode.MarkdownString(`**mTLS local edge** on \`https://${e.address}\`\n\n${e.options.hostname} → origin \`${e.options.origin}\`\n\n` +
+      (stale ? `Changed since it started: ${e.staleSettings.join(', ')}. Click to restart with the current settings.` : 'Click to stop.'));
+    this.status.show();
+  }
+
+  /** Stops and starts again with the same arguments and the current settings. */
+  async restart(): Promise<EdgeState | undefined> {
+    const args = this.lastArgs;
+    await this.stop();
+    return this.start(args, false);
   }
 
   /** `interactive`: a person started it (palette, menu): notifications and quick picks. */
@@ -67,6 +128,7 @@ export class LocalEdge implements vscode.Disposable {
     const caFile = resolvePath(args.caFile) ?? await this.pickCa();
     if (!caFile) return undefined;
     const clientCa = await readPemFile(caFile);
+    const revoked = await this.revokedFingerprints(caFile);
     const pullFile = args.pullCert ?? setting<string>('originPullCertificate');
     const pull = pullFile
       ? await loadCredentialFor(this.shared, pullFile, args.pullKey ?? setting<string>('originPullKey'), undefined, 'origin-pull certificate', true)
@@ -79,9 +141,11 @@ export class LocalEdge implements vscode.Disposable {
         listen, origin, hostname, clientCa: clientCa!,
         association: args.association !== false,
         wafRule: args.wafRule !== false,
+        ...(args.managedCa ? { managedCa: true, revokedFingerprints: revoked } : { ruleRevokedFingerprints: revoked }),
         pull,
         server: args.serverCert ? { certPem: (await readPemFile(args.serverCert))!, keyPem: (await readPemFile(args.serverKey))! } : undefined,
         originCa: await readPemFile(args.originCa ?? setting<string>('trustedOriginCa')),
+        originCaSource: args.originCa ? 'the originCa argument' : 'mtls.trustedOriginCa',
         sslMode: args.sslMode,
         onRequest: e => log.info(`local edge: ${e.status} ${e.method} ${e.host}${e.path} cert=${e.certPresented ? (e.certVerified ? 'verified' : 'unverified') : 'none'} ${e.action}${e.detail ? ': ' + e.detail : ''}`),
       });
@@ -89,12 +153,11 @@ export class LocalEdge implements vscode.Disposable {
       void vscode.window.showErrorMessage(`mTLS: the local edge did not start: ${describeError(err)}`);
       throw err;
     }
+    this.lastArgs = args;
     const e = this.edge;
     log.info(`local edge: listening on https://${e.address} for ${hostname} -> origin ${origin}; client CA ${path.basename(caFile)}${args.association === false ? ' (not associated: no certificate is asked for)' : ''}; ` +
-      `WAF rule ${args.wafRule === false ? 'absent' : 'present'}; origin pull ${pull ? `with ${pull.source ?? 'the configured certificate'}` : 'off'}. Test Leg's Leg 1 now connects here.`);
-    this.status.text = `$(shield) Local edge ${e.address}`;
-    this.status.tooltip = new vscode.MarkdownString(`**mTLS local edge** on \`https://${e.address}\`\n\n${hostname} → origin \`${origin}\`\n\nClick to stop.`);
-    this.status.show();
+      `WAF rule ${e.rule ?? 'absent'}; origin pull ${pull ? `with ${pull.source ?? 'the configured certificate'}` : 'off'}. Test Leg's Leg 1 now connects here.`);
+    this.showStatus();
     void vscode.commands.executeCommand('setContext', 'mtls.localEdgeRunning', true);
     if (interactive) {
       void vscode.window.showInformationMessage(`mTLS: local edge on https://${e.address} for ${hostname}. Test Leg now sends Leg 1 here.`, 'Test Leg...').then(c => {
@@ -159,8 +222,21 @@ export class LocalEdge implements vscode.Disposable {
     return loadCredentialFor(this.shared, pick.entry.certPath, pick.entry.keyPath, undefined, 'origin-pull certificate', true);
   }
 
+  /** SHA-256 fingerprints of the certificates revoked in the store under this CA (its revoked.json). */
+  private async revokedFingerprints(caFile: string): Promise<string[]> {
+    if (path.basename(caFile) !== 'ca.pem') return [];
+    try {
+      const { readRevocations } = await import('../../core/pki');
+      return (await readRevocations(path.dirname(caFile))).map(r => r.sha256);
+    } catch (err) {
+      this.shared.log.warn(`local edge: cannot read the revocations next to ${caFile}: ${describeError(err)}`);
+      return [];
+    }
+  }
+
   dispose(): void {
     void this.stop();
+    this.watcher.dispose();
     this.status.dispose();
   }
 }
@@ -177,6 +253,7 @@ export function registerLocalEdge(shared: Shared): LocalEdge {
       return edge.start(args, !arg || fromTree);
     }),
     registerMtlsCommand('mtls.stopLocalEdge', {}, () => edge.stop()),
+    registerMtlsCommand('mtls.restartLocalEdge', { trust: 'Starting the local edge', rethrow: true }, () => edge.restart()),
   );
   return edge;
 }
