@@ -3,7 +3,7 @@ import { CliCommand, CliIO, parseCommandArgs, requireOption } from '../io';
 import { MtlsError } from '../../core/errors';
 import { readFileOrThrow } from '../../core/fsutil';
 import { startEdge } from '../../core/edge';
-import { loadCredential } from '../../core/probe';
+import { loadCliCredential } from './probe';
 
 const usage = `Usage: mtls edge --origin ADDR:PORT --host HOST --ca FILE [--pull-cert FILE --pull-key FILE] [options]
 
@@ -64,7 +64,7 @@ export const command: CliCommand = {
     if (!!values.cert !== !!values.key) throw new MtlsError('usage', '--cert and --key go together.');
     const sslMode = values['ssl-mode'] ?? 'strict';
     if (sslMode !== 'strict' && sslMode !== 'full') throw new MtlsError('usage', '--ssl-mode must be strict or full.');
-    const pull = values['pull-cert'] ? await loadCredential(abs(values['pull-cert']), values['pull-key'] && abs(values['pull-key'])) : undefined;
+    const pull = values['pull-cert'] ? await loadCliCredential(io, abs(values['pull-cert']), values['pull-key'] ? abs(values['pull-key']) : undefined) : undefined;
     const edge = await startEdge({
       listen: values.listen,
       origin,

@@ -247,8 +247,6 @@ function trustsText(requestedCas: Buffer[] | undefined): string {
   return requestedCas && requestedCas.length ? ` The origin trusts ${casText(requestedCas)}.` : '';
 }
 
-const DEPTH_FIX = 'nginx `ssl_verify_depth 2;` (the default 1 stops at the intermediate), Apache `SSLVerifyDepth 2`';
-
 /**
  * Why the origin refused the pull certificate, from what the probe saw: an expired certificate, no
  * CertificateRequest at all, per-directory verification (renegotiation / post-handshake auth), the
@@ -269,8 +267,10 @@ function pullRefusal(ctx: Ctx, a: AttemptResult, o: Outcome, requestedCas: Buffe
     };
   }
   if (hs.readable && !hs.certificateRequested) {
-    const perDirectory = o.kind === 'http' && (o.status === 403 || /post-handshake|renegotiat/i.test(o.title))
-      || /post-handshake|renegotiat/i.test(o.kind === 'http' ? a.http?.body ?? '' : o.kind === 'tls-refused' || o.kind === 'tls-error' ? o.error.message : '');
+    // Apache answers 403 ("Cannot perform Post-Handshake Authentication" in its log, sometimes in the page);
+    // a renegotiation a client refuses ends the connection with a message naming it.
+    const perDirectory = (o.kind === 'http' && o.status === 403 && /apache/i.test(String(a.http?.headers.server ?? '')))
+      || /post-handshake|renegotiat/i.test(o.kind === 'http' ? `${o.title} ${a.http?.body ?? ''}` : o.kind === 'tls-refused' || o.kind === 'tls-error' ? o.error.message : '');
     if (perDirectory) {
       return {
         explanation: `The origin did not ask for a certificate in the ${hs.version} handshake and refused the request afterwards: it verifies client certificates per directory or location (Apache \`SSLVerifyClient require\` inside <Directory>/<Location>), which needs a renegotiation (TLS 1.2) or post-handshake authentication (TLS 1.3). Cloudflare does neither, so through Cloudflare every request is refused (403).`,
@@ -301,20 +301,28 @@ function pullRefusal(ctx: Ctx, a: AttemptResult, o: Outcome, requestedCas: Buffe
   const expected = expectedPullCas(ctx.o);
   const trusted = trustedAncestors(requestedCas, expected);
   if (trusted.length) {
+    const notCa = `The origin names ${trusted.map(n => `"${n}"`).join(', ')}, which vouches for the origin-pull certificate, so this is not a CA mismatch.`;
+    const der = ctx.o.pull ? credentialChain(ctx.o.pull)[0] : undefined;
+    const eku = der ? new crypto.X509Certificate(der).keyUsage : undefined; // Node names the Extended Key Usage OIDs "keyUsage"
+    if (eku && !eku.includes('1.3.6.1.5.5.7.3.2') && !eku.includes('2.5.29.37.0')) {
+      return {
+        explanation: `${notCa} The certificate itself is refused: its Extended Key Usage does not include clientAuth (TLS Web Client Authentication), so the origin rejects it for this purpose (nginx 400 "The SSL certificate error", Apache handshake failure), as it would when Cloudflare presents it.`,
+        fix: 'Issue an origin-pull certificate with Extended Key Usage clientAuth (mTLS: Issue Origin-Pull Certificate) and upload it to Cloudflare.',
+        action: 'issue-pull-cert',
+      };
+    }
     const viaIntermediate = expected.directIssuer && !trusted.some(n => normalizeDn(n) === normalizeDn(expected.directIssuer!));
-    const sendsChain = chain.length > 1;
-    const alert = o.kind === 'tls-refused' || o.kind === 'tls-error' ? o.error.alert : undefined;
-    const detail = viaIntermediate
-      ? sendsChain
-        ? `The pull certificate is issued by the intermediate "${expected.directIssuer}": the origin must accept a chain of depth 2 (${DEPTH_FIX}).`
-        : `The pull certificate is issued by the intermediate "${expected.directIssuer}", which is not sent with it: put the intermediate after the certificate in the PEM file (the certificate uploaded to Cloudflare must carry it too), or name the intermediate in the origin's CA file.`
-      : alert === 'unsupported_certificate' || alert === 'bad_certificate'
-        ? 'The origin rejected the certificate itself (alert ' + alert + '): check that it has Extended Key Usage clientAuth and keyUsage digitalSignature.'
-        : 'Look at the origin\'s error log for the verification error (depth, purpose, revocation list).';
+    if (viaIntermediate && chain.length > 1) {
+      return {
+        explanation: `${notCa} The pull certificate is issued by the intermediate "${expected.directIssuer}" and sent with it: the origin must accept a chain of ${chain.length} certificates below the root it trusts.`,
+        fix: `Raise the verify depth to at least ${chain.length}: nginx \`ssl_verify_depth ${chain.length};\`, Apache \`SSLVerifyDepth ${chain.length}\`; the origin's error log names the verification error.`,
+        action: 'origin-config',
+      };
+    }
     return {
-      explanation: `The origin names ${trusted.map(n => `"${n}"`).join(', ')}, which vouches for the origin-pull certificate, so this is not a CA mismatch. ${detail}`,
-      fix: viaIntermediate ? (sendsChain ? `Raise the verify depth: ${DEPTH_FIX}.` : 'Serve the pull certificate with its intermediate (full chain).') : 'Fix what the origin\'s error log names for the pull certificate.',
-      action: viaIntermediate && !sendsChain ? 'issue-pull-cert' : 'origin-config',
+      explanation: `${notCa} The refusal has another cause: the origin's error log names the verification error (depth, purpose, revocation list).`,
+      fix: 'Fix what the origin\'s error log names for the pull certificate.',
+      action: 'origin-config',
     };
   }
   if (requestedCas && !requestedCas.length && hs.certificateRequested) {
