@@ -99,8 +99,57 @@ describe('mtls probe / mtls edge (CLI)', function () {
     assert.strictEqual(r.code, 0, r.stdout + r.stderr);
     assert.strictEqual(JSON.parse(r.stdout).legs[0].checks.find((c: { id: string }) => c.id === 'edge-allows-with-cert').status, 'pass');
     const wrong = await run(['probe', '--leg', '1', '--host', HOST, '--connect', edge.address, '--p12', p12], { MTLS_P12_PASSWORD: 'nope' });
-    assert.strictEqual(wrong.code, 1);
+    assert.strictEqual(wrong.code, 2, 'an unusable input is exit 2, not a failed check');
     assert.match(wrong.stderr, /password/i);
+  });
+
+  it('an encrypted PEM key: passphrase from MTLS_KEY_PASSWORD, else asked on the terminal; without one, exit 2 naming the file', async () => {
+    const encrypted = path.join(p.dir, 'client-encrypted.key');
+    execFileSync('openssl', ['pkey', '-in', p.clientKey, '-aes256', '-passout', 'pass:k3y-pass', '-out', encrypted]);
+    assert.match(fs.readFileSync(encrypted, 'utf8'), /BEGIN ENCRYPTED PRIVATE KEY/);
+    const args = ['probe', '--leg', '1', '--host', HOST, '--connect', edge.address, '--cert', p.clientCert, '--key', encrypted, '--edge-ca', edgeCa, '--json'];
+    const ok = await run(args, { MTLS_KEY_PASSWORD: 'k3y-pass' });
+    assert.strictEqual(ok.code, 0, ok.stdout + ok.stderr);
+    assert.strictEqual(JSON.parse(ok.stdout).legs[0].checks.find((c: { id: string }) => c.id === 'edge-allows-with-cert').status, 'pass');
+    const none = await run(args);
+    assert.strictEqual(none.code, 2, none.stdout + none.stderr);
+    assert.match(none.stderr, /The private key client-encrypted\.key is encrypted \(passphrase-protected\)/);
+    assert.strictEqual(none.stdout, '', 'no report: the probes did not run');
+    const wrong = await run(args, { MTLS_KEY_PASSWORD: 'nope' });
+    assert.strictEqual(wrong.code, 2);
+    assert.match(wrong.stderr, /Wrong passphrase for the encrypted private key client-encrypted\.key/);
+    // On a terminal the passphrase is asked for, naming the file.
+    const questions: string[] = [];
+    let stdout = '';
+    const io: CliIO = { stdout: t => { stdout += t; }, stderr: () => undefined, env: {}, cwd: ROOT, promptSecret: async q => { questions.push(q); return 'k3y-pass'; } };
+    assert.strictEqual(await main(args, io), 0, stdout);
+    assert.deepStrictEqual(questions, ['Passphrase for the encrypted private key client-encrypted.key: ']);
+    // The legacy OpenSSL form (Proc-Type: 4,ENCRYPTED) too.
+    const legacy = path.join(p.dir, 'client-legacy.key');
+    execFileSync('openssl', ['ec', '-in', p.clientKey, '-aes256', '-passout', 'pass:k3y-pass', '-out', legacy], { stdio: 'ignore' });
+    if (/Proc-Type: 4,ENCRYPTED/.test(fs.readFileSync(legacy, 'utf8'))) {
+      const r = await run(['probe', '--leg', '1', '--host', HOST, '--connect', edge.address, '--cert', p.clientCert, '--key', legacy, '--edge-ca', edgeCa], {});
+      assert.strictEqual(r.code, 2);
+      assert.match(r.stderr, /client-legacy\.key is encrypted/);
+    }
+  });
+
+  it('unreadable or invalid inputs exit 2 (the run never started); a failed check exits 1', async () => {
+    const missing = await run(['probe', '--leg', '2', '--host', HOST, '--origin', `127.0.0.1:${open.port}`, '--pull-cert', path.join(p.dir, 'nope.pem'), '--pull-key', p.pull.key]);
+    assert.strictEqual(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /nope\.pem/);
+    const notPem = await run(['probe', '--leg', '2', '--host', HOST, '--origin', `127.0.0.1:${open.port}`, '--pull-cert', p.pull.key, '--pull-key', p.pull.key]);
+    assert.strictEqual(notPem.code, 2, notPem.stderr);
+    assert.match(notPem.stderr, /no PEM certificate/);
+    const mismatch = await run(['probe', '--leg', '1', '--host', HOST, '--connect', edge.address, '--cert', p.clientCert, '--key', p.pull.key]);
+    assert.strictEqual(mismatch.code, 2);
+    assert.match(mismatch.stderr, /does not match/);
+    const badCa = await run(['probe', '--leg', '2', '--host', HOST, '--origin', `127.0.0.1:${open.port}`, '--pull-ca', p.pull.key]);
+    assert.strictEqual(badCa.code, 2, badCa.stdout + badCa.stderr);
+    const badAddress = await run(['probe', '--leg', '2', '--host', HOST, '--origin', '127.0.0.1:99999']);
+    assert.strictEqual(badAddress.code, 2, badAddress.stdout + badAddress.stderr);
+    const failed = await run(['probe', '--leg', '2', '--host', HOST, '--origin', `127.0.0.1:${open.port}`]);
+    assert.strictEqual(failed.code, 1);
   });
 
   it('bad usage exits 2 with the usage text', async () => {
