@@ -1,4 +1,4 @@
-// Test Leg in VS Code (issue 4): "mTLS: Test Leg..." runs the probes of src/core/probe for Leg 1, Leg 2 or
+// Test Leg in VS Code: "mTLS: Test Leg..." runs the probes of src/core/probe for Leg 1, Leg 2 or
 // both, shows them in the Test Explorer (a leg is a test, each check a child, failures carry the
 // explanation and the fix), writes a readable report to the log, and offers the fix for failures.
 // The setup guide calls the same command with `{ legs }` and gets the report back.
@@ -9,8 +9,9 @@ import type { CheckId, CheckResult, FixAction, LegId, LegReport, LegSelection, P
 import { CHECKS, checksOf, FIX_LABELS, LEG_SHORT_TITLES, LEG_TITLES } from '../../core/probe/checks';
 import { requireTrust, Shared } from '../context';
 import {
-  askAndSave, configuredHostname, loadCredentialFor, openWorkspaceSettings, readPemFile, setting, TestLegArgs, validateAddress,
+  asker, askAndSave, configuredHostname, loadCredentialFor, openWorkspaceSettings, readPemFile, setting, TestLegArgs, validateAddress,
 } from './inputs';
+import { askForInput, SYSTEM_ROOTS_KEY } from './askInput';
 import { LocalEdge, registerLocalEdge } from './localEdge';
 
 export type { TestLegArgs } from './inputs';
@@ -45,6 +46,10 @@ export interface TestLegApi {
   explorerRows(): ExplorerRow[];
   /** This extension's log folder (the report goes to the "mTLS Workbench" log there). */
   readonly logUri: vscode.Uri;
+  /** What Test Leg asks a person; tests answer through it. */
+  readonly asker: typeof asker;
+  /** What "Open Settings" filters the workspace settings to for a report: the setting a failure names, else mtls.* */
+  settingsQueryFor(report: ProbeReport): string;
 }
 
 interface FixOffer { label: string; run: () => Thenable<unknown> }
@@ -121,14 +126,24 @@ export function registerTestLeg(shared: Shared): TestLegApi {
       if (!originAddress) throw new MtlsError('bad-option', 'No origin address for Leg 2.', 'Set mtls.originAddress to the origin\'s IP (and port): the hostname itself points at Cloudflare.');
     }
     const timeoutMs = args.timeoutMs ?? setting<number>('probe.timeoutMs');
+    // Missing inputs are asked for (a person is there) instead of silently skipping their checks; an
+    // explicit empty argument means "none".
+    let clientCert = args.clientCertificate ?? setting<string>('clientCertificate');
+    let clientKey = args.clientKey ?? setting<string>('clientKey');
+    if (legs !== 'leg2' && clientCert === undefined && interactive) ({ cert: clientCert, key: clientKey } = await askForInput(shared, 'client') ?? { cert: '' });
+    let pullCert = args.originPullCertificate ?? setting<string>('originPullCertificate');
+    let pullKey = args.originPullKey ?? setting<string>('originPullKey');
+    if (legs !== 'leg1' && pullCert === undefined && interactive) ({ cert: pullCert, key: pullKey } = await askForInput(shared, 'pull') ?? { cert: '' });
+    let originCa = args.trustedOriginCa ?? setting<string>('trustedOriginCa');
+    if (legs !== 'leg1' && originCa === undefined && interactive && !context.workspaceState.get<boolean>(SYSTEM_ROOTS_KEY)) originCa = (await askForInput(shared, 'originCa'))?.cert;
     return {
       legs,
       hostname,
       edgeAddress,
       originAddress,
-      client: legs !== 'leg2' ? await loadCredentialFor(shared, args.clientCertificate ?? setting('clientCertificate'), args.clientKey ?? setting('clientKey'), args.p12Password, 'client certificate', interactive) : undefined,
-      pull: legs !== 'leg1' ? await loadCredentialFor(shared, args.originPullCertificate ?? setting('originPullCertificate'), args.originPullKey ?? setting('originPullKey'), undefined, 'origin-pull certificate', interactive) : undefined,
-      originCa: await readPemFile(args.trustedOriginCa ?? setting<string>('trustedOriginCa')),
+      client: legs !== 'leg2' ? await loadCredentialFor(shared, clientCert, clientKey, args.p12Password, 'client certificate', interactive) : undefined,
+      pull: legs !== 'leg1' ? await loadCredentialFor(shared, pullCert, pullKey, undefined, 'origin-pull certificate', interactive) : undefined,
+      originCa: await readPemFile(originCa),
       expectedPullCa: await readPemFile(args.expectedPullCa),
       edgeCa: running && edgeAddress === running.address ? running.serverCaPem : undefined,
       timeoutMs,
@@ -279,8 +294,9 @@ export function registerTestLeg(shared: Shared): TestLegApi {
       if (err instanceof UserCancelled) return undefined;
       log.error(`Test Leg: ${describeError(err)}`);
       if (fromPalette) {
-        void vscode.window.showErrorMessage(`mTLS Test Leg: ${describeError(err)}`, 'Open Settings').then(c => {
-          if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'mtls.');
+        const named = /\bmtls\.[A-Za-z.]*[A-Za-z]/.exec(describeError(err))?.[0];
+        void vscode.window.showErrorMessage(`mTLS Test Leg: ${describeError(err)}`, FIX_LABELS.settings).then(c => {
+          if (c) void openWorkspaceSettings(named ?? 'mtls.');
         });
       }
       throw err;
@@ -349,6 +365,6 @@ export function registerTestLeg(shared: Shared): TestLegApi {
     }),
   );
 
-  return { run: args => runCommand(args ?? {}), controller, edge, explorerRows, logUri: context.logUri };
+  return { run: args => runCommand(args ?? {}), controller, edge, explorerRows, logUri: context.logUri, asker, settingsQueryFor: settingsQuery };
 }
 

@@ -30,6 +30,16 @@ export interface TestLegArgs {
   interactive?: boolean;
 }
 
+/**
+ * What Test Leg asks a person (quick picks, input boxes, file dialogs), in one place: the host tests answer
+ * through it instead of a person.
+ */
+export const asker = {
+  pick: <T extends vscode.QuickPickItem>(items: T[], options: vscode.QuickPickOptions): Thenable<T | undefined> => vscode.window.showQuickPick(items, options),
+  input: (options: vscode.InputBoxOptions): Thenable<string | undefined> => vscode.window.showInputBox(options),
+  openFile: (options: vscode.OpenDialogOptions): Thenable<vscode.Uri[] | undefined> => vscode.window.showOpenDialog(options),
+};
+
 export function config(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration('mtls', vscode.workspace.workspaceFolders?.[0]?.uri);
 }
@@ -60,7 +70,7 @@ export function configuredHostname(): string | undefined {
 }
 
 export async function askAndSave(key: string, prompt: string, placeHolder: string, validate?: (v: string) => string | undefined): Promise<string | undefined> {
-  const value = await vscode.window.showInputBox({ title: 'mTLS: Test Leg', prompt, placeHolder, ignoreFocusOut: true, validateInput: v => (v.trim() ? validate?.(v.trim()) : 'Required') });
+  const value = await asker.input({ title: 'mTLS: Test Leg', prompt, placeHolder, ignoreFocusOut: true, validateInput: v => (v.trim() ? validate?.(v.trim()) : 'Required') });
   if (!value) return undefined;
   await config().update(key, value.trim(), vscode.ConfigurationTarget.Workspace);
   return value.trim();
@@ -72,39 +82,59 @@ export function validateAddress(v: string): string | undefined {
 
 const P12_SECRET = (file: string) => `mtls.p12Password:${file}`;
 
+const KEY_SECRET = (file: string) => `mtls.keyPassword:${file}`;
+
 /**
- * Loads a certificate for the probes: PEM + key, or a .p12 whose password comes from the argument,
- * SecretStorage, MTLS_P12_PASSWORD or a password box (kept in SecretStorage once it worked).
+ * Loads a certificate for the probes: PEM + key, or a .p12. A .p12 password or an encrypted PEM key's
+ * passphrase comes from the argument, SecretStorage, MTLS_P12_PASSWORD / MTLS_KEY_PASSWORD or, when a
+ * person is there, a password box naming the file (kept in SecretStorage once it worked).
  */
 export async function loadCredentialFor(shared: Shared, certFile: string | undefined, keyFile: string | undefined, password: string | undefined, what: string, interactive: boolean): Promise<Credential | undefined> {
   const cert = resolvePath(certFile);
   if (!cert) return undefined;
-  const { loadCredential } = await import('../../core/probe/credentials');
-  if (!/\.(p12|pfx)$/i.test(cert)) return loadCredential(cert, resolvePath(keyFile));
+  const key = resolvePath(keyFile);
+  const { loadCredential, isPkcs12Path } = await import('../../core/probe/credentials');
+  const p12 = isPkcs12Path(cert);
+  const secretKey = p12 ? P12_SECRET(cert) : KEY_SECRET(key ?? cert);
+  const wrongCode = p12 ? 'p12-password' : 'key-password';
+  const fileName = path.basename(p12 ? cert : key ?? cert);
   const secrets = shared.context.secrets;
-  const candidates = [password, await secrets.get(P12_SECRET(cert)), process.env.MTLS_P12_PASSWORD].filter((p): p is string => p !== undefined);
-  // A working password is kept in SecretStorage; only a wrong password is worth another try.
-  const tryPassword = async (pw: string) => {
+  // A working password is kept in SecretStorage; only a missing or wrong password is worth another try.
+  const tryPassword = async (pw: string | undefined) => {
     try {
-      const c = await loadCredential(cert, undefined, pw);
-      await secrets.store(P12_SECRET(cert), pw);
+      const c = await loadCredential(cert, p12 ? undefined : key, pw);
+      if (pw !== undefined) await secrets.store(secretKey, pw);
       return c;
     } catch (err) {
-      if ((err as MtlsError).code !== 'p12-password') throw err;
+      if ((err as MtlsError).code !== wrongCode) throw err;
       return undefined;
     }
   };
+  if (!p12) {
+    // Most keys are not encrypted: no secret is looked up for them.
+    const plain = await tryPassword(password);
+    if (plain) return plain;
+  }
+  const env = p12 ? process.env.MTLS_P12_PASSWORD : process.env.MTLS_KEY_PASSWORD;
+  const candidates = [password, await secrets.get(secretKey), env].filter((pw): pw is string => pw !== undefined);
   for (const pw of candidates) {
     const c = await tryPassword(pw);
     if (c) return c;
   }
-  if (!interactive) throw new MtlsError('p12-password', `No working password for ${path.basename(cert)} (${what}).`, 'Pass p12Password or run Test Leg from the palette to enter it.');
+  if (!interactive) {
+    throw new MtlsError(wrongCode, p12 ? `No working password for ${fileName} (${what}).` : `The private key ${fileName} of the ${what} is encrypted (passphrase-protected) and no working passphrase was found.`,
+      p12 ? 'Pass p12Password or run Test Leg from the palette to enter it.' : 'Set MTLS_KEY_PASSWORD or run Test Leg from the palette to enter it.');
+  }
   for (;;) {
-    const pw = await vscode.window.showInputBox({ title: `mTLS: password of ${path.basename(cert)}`, prompt: `PKCS#12 password for the ${what}`, password: true, ignoreFocusOut: true });
+    const pw = await asker.input({
+      title: `mTLS: ${p12 ? 'password' : 'passphrase'} of ${fileName}`,
+      prompt: p12 ? `PKCS#12 password for the ${what}` : `The private key ${fileName} of the ${what} is encrypted: enter its passphrase`,
+      password: true, ignoreFocusOut: true,
+    });
     if (pw === undefined) throw new UserCancelled();
     const c = await tryPassword(pw);
     if (c) return c;
-    void vscode.window.showWarningMessage(`mTLS: wrong password for ${path.basename(cert)}.`);
+    void vscode.window.showWarningMessage(`mTLS: wrong ${p12 ? 'password' : 'passphrase'} for ${fileName}.`);
   }
 }
 

@@ -123,7 +123,7 @@ describe('Test Leg: probes in the Test Explorer, local edge, log', function () {
     await vscode.commands.executeCommand('mtls.startLocalEdge', {
       listen: '127.0.0.1:0', origin: `127.0.0.1:${aop.port}`, hostname: HOST, caFile: p.caCert, pullCert: p.pull.cert, pullKey: p.pull.key, originCa: p.caCert, wafRule: false,
     });
-    const result = (await vscode.commands.executeCommand<TestLegResult>('mtls.testLeg', { legs: 'leg1', clientCertificate: '' }))!;
+    const result = (await vscode.commands.executeCommand<TestLegResult>('mtls.testLeg', { legs: 'leg1', clientCertificate: '', interactive: false }))!;
     const blocks = row(result.explorer, 'edge-blocks-without-cert');
     assert.strictEqual(blocks.outcome, 'failed');
     assert.match(blocks.message!, /enforcing WAF rule/);
@@ -163,7 +163,7 @@ describe('Test Leg: probes in the Test Explorer, local edge, log', function () {
       text = walk(logsRoot).map(f => fs.readFileSync(f, 'utf8')).filter(t => t.includes('Test Leg: ')).join('\n');
     }
     assert.match(text, /Test Leg: mtls\.example\.test \(both legs\)/);
-    assert.match(text, /✔ Leg 1: client -> Cloudflare: mtls\.example\.test via 127\.0\.0\.1:\d+/);
+    assert.match(text, /✔ Leg 1: client (?:->|→) Cloudflare: mtls\.example\.test via 127\.0\.0\.1:\d+/);
     assert.match(text, /✖ origin-requires-client-cert \([\d.]+ ms\): Without a certificate the origin served the page/);
     assert.match(text, /why: Leg 2 is open/);
     assert.match(text, /local edge: listening on https:\/\/127\.0\.0\.1:\d+/);
@@ -200,5 +200,142 @@ describe('Test Leg: probes in the Test Explorer, local edge, log', function () {
     } finally {
       await cfg().update('originAddress', `127.0.0.1:${aop.port}`, vscode.ConfigurationTarget.Workspace);
     }
+  });
+
+  describe('asks instead of skipping', () => {
+    type Pick = vscode.QuickPickItem & Record<string, unknown>;
+    const asked: string[] = [];
+    let original: TestLegApi['asker'];
+    /** Answers the quick picks in order by label (a substring), the file dialogs with `files`, input boxes with `inputs`. */
+    function answer(picks: string[], files: string[] = [], inputs: string[] = []): void {
+      api.asker.pick = (async (items: Pick[], options: vscode.QuickPickOptions) => {
+        asked.push(`pick: ${options.title} | ${items.map(i => i.label).join(' / ')}`);
+        const want = picks.shift();
+        if (want === undefined) throw new Error(`unexpected question: ${options.title}`);
+        const item = items.find(i => i.label.includes(want));
+        if (!item) throw new Error(`no "${want}" among ${items.map(i => i.label).join(', ')}`);
+        return item;
+      }) as TestLegApi['asker']['pick'];
+      api.asker.openFile = async options => {
+        asked.push(`file: ${options.title}`);
+        const f = files.shift();
+        return f ? [vscode.Uri.file(f)] : undefined;
+      };
+      api.asker.input = async options => {
+        asked.push(`input: ${options.title} | ${options.prompt}`);
+        return inputs.shift();
+      };
+    }
+    before(() => { original = { ...api.asker }; });
+    beforeEach(() => { asked.length = 0; });
+    afterEach(() => { Object.assign(api.asker, original); });
+
+    it('a missing client certificate is asked for (a file), used, and remembered in the workspace settings', async () => {
+      const started = await vscode.commands.executeCommand<EdgeState>('mtls.startLocalEdge', {
+        listen: '127.0.0.1:0', origin: `127.0.0.1:${aop.port}`, hostname: HOST, caFile: p.caCert, pullCert: p.pull.cert, pullKey: p.pull.key, originCa: p.caCert,
+      });
+      await cfg().update('clientCertificate', undefined, vscode.ConfigurationTarget.Workspace);
+      await cfg().update('clientKey', undefined, vscode.ConfigurationTarget.Workspace);
+      try {
+        answer(['Choose a file', 'Remember in the workspace settings'], [p.clientCert]);
+        const result = (await vscode.commands.executeCommand<TestLegResult>('mtls.testLeg', { legs: 'leg1' }))!;
+        assert.match(asked[0], /Test Leg needs the client certificate \(mtls\.clientCertificate is not set\)/, asked.join('\n'));
+        assert.match(asked[0], /Skip/);
+        assert.strictEqual(row(result.explorer, 'edge-allows-with-cert').outcome, 'passed', JSON.stringify(result.legs, null, 1));
+        assert.strictEqual(result.legs[0].target, started!.address);
+        const saved = cfg().inspect<string>('clientCertificate');
+        assert.strictEqual(saved?.workspaceValue, p.clientCert);
+        assert.strictEqual(cfg().inspect<string>('clientKey')?.workspaceValue, p.clientKey, 'the key beside the certificate');
+        // Remembered: the next run asks nothing.
+        answer([]);
+        const again = (await vscode.commands.executeCommand<TestLegResult>('mtls.testLeg', { legs: 'leg1' }))!;
+        assert.strictEqual(row(again.explorer, 'edge-allows-with-cert').outcome, 'passed');
+        assert.strictEqual(asked.length, 1, asked.join('\n'));
+      } finally {
+        await vscode.commands.executeCommand('mtls.stopLocalEdge');
+        await cfg().update('clientCertificate', p.clientCert, vscode.ConfigurationTarget.Workspace);
+        await cfg().update('clientKey', p.clientKey, vscode.ConfigurationTarget.Workspace);
+      }
+    });
+
+    it('a missing origin-pull certificate and trusted origin CA are asked for; Skip skips, "only this run" is not saved', async () => {
+      await cfg().update('originPullCertificate', undefined, vscode.ConfigurationTarget.Workspace);
+      await cfg().update('originPullKey', undefined, vscode.ConfigurationTarget.Workspace);
+      await cfg().update('trustedOriginCa', undefined, vscode.ConfigurationTarget.Workspace);
+      try {
+        answer(['Skip', 'Choose a file', 'Only for this run'], [p.caCert]);
+        const result = (await vscode.commands.executeCommand<TestLegResult>('mtls.testLeg', { legs: 'leg2' }))!;
+        assert.match(asked.join('\n'), /needs the origin-pull certificate \(mtls\.originPullCertificate is not set\)/);
+        assert.match(asked.join('\n'), /needs the trusted origin CA \(mtls\.trustedOriginCa is not set\)[^\n]*Public CA only/);
+        assert.strictEqual(row(result.explorer, 'origin-accepts-pull-cert').outcome, 'skipped');
+        assert.strictEqual(row(result.explorer, 'origin-cert-valid').outcome, 'passed', 'the chosen CA was used for this run');
+        assert.strictEqual(cfg().inspect<string>('trustedOriginCa')?.workspaceValue, undefined, 'not remembered');
+        // A pull certificate from the file, this time.
+        answer(['Choose a file', 'Only for this run', 'Choose a file', 'Only for this run'], [p.pull.cert, p.caCert]);
+        const withPull = (await vscode.commands.executeCommand<TestLegResult>('mtls.testLeg', { legs: 'leg2' }))!;
+        assert.strictEqual(row(withPull.explorer, 'origin-accepts-pull-cert').outcome, 'passed', asked.join('\n'));
+      } finally {
+        await cfg().update('originPullCertificate', p.pull.cert, vscode.ConfigurationTarget.Workspace);
+        await cfg().update('originPullKey', p.pull.key, vscode.ConfigurationTarget.Workspace);
+        await cfg().update('trustedOriginCa', p.caCert, vscode.ConfigurationTarget.Workspace);
+      }
+    });
+
+    it('an encrypted key\'s passphrase is asked for, naming the key file and saying it is encrypted', async () => {
+      const encrypted = path.join(p.dir, 'pull-encrypted.key');
+      require('child_process').execFileSync('openssl', ['pkey', '-in', p.pull.key, '-aes256', '-passout', 'pass:pull-pass', '-out', encrypted]);
+      answer([], [], ['pull-pass']);
+      const result = (await vscode.commands.executeCommand<TestLegResult>('mtls.testLeg', { legs: 'leg2', originPullKey: encrypted }))!;
+      assert.match(asked.join('\n'), /input: mTLS: passphrase of pull-encrypted\.key \| The private key pull-encrypted\.key of the origin-pull certificate is encrypted/);
+      assert.strictEqual(row(result.explorer, 'origin-accepts-pull-cert').outcome, 'passed');
+      // Not interactive and no passphrase stored for another file: a clear error naming the file.
+      const other = path.join(p.dir, 'pull-encrypted-2.key');
+      require('child_process').execFileSync('openssl', ['pkey', '-in', p.pull.key, '-aes256', '-passout', 'pass:pull-pass', '-out', other]);
+      await assert.rejects(Promise.resolve(vscode.commands.executeCommand('mtls.testLeg', { legs: 'leg2', originPullKey: other, interactive: false })),
+        /The private key pull-encrypted-2\.key of the origin-pull certificate is encrypted/);
+    });
+
+    it('"Open Settings" is filtered to the setting a failure names', async () => {
+      const result = (await vscode.commands.executeCommand<TestLegResult>('mtls.testLeg', { legs: 'leg2', originAddress: '127.0.0.1:1' }))!;
+      assert.ok(result.actions.includes('Open Settings'), result.actions.join(', '));
+      assert.strictEqual(api.settingsQueryFor(result), 'mtls.originAddress');
+    });
+  });
+
+  describe('the local edge and settings', () => {
+    it('a running edge that reads a changed setting says it is stale; Restart Local Edge picks up the change', async () => {
+      await cfg().update('edgeAddress', '127.0.0.1:0', vscode.ConfigurationTarget.Workspace);
+      const started = await vscode.commands.executeCommand<EdgeState>('mtls.startLocalEdge', { origin: `127.0.0.1:${aop.port}`, hostname: HOST, caFile: p.caCert });
+      try {
+        assert.deepStrictEqual(started!.staleSettings, []);
+        await cfg().update('trustedOriginCa', p.otherCaCert, vscode.ConfigurationTarget.Workspace);
+        let state = api.edge.state!;
+        for (let i = 0; i < 50 && !state.staleSettings.length; i++) { await new Promise(r => setTimeout(r, 100)); state = api.edge.state!; }
+        assert.deepStrictEqual(state.staleSettings, ['mtls.trustedOriginCa']);
+        // Its 526 (the origin's CA is no longer trusted after a restart) names the setting; before the restart it still works.
+        const before = (await vscode.commands.executeCommand<TestLegResult>('mtls.testLeg', { legs: 'leg1', interactive: false }))!;
+        assert.strictEqual(row(before.explorer, 'edge-allows-with-cert').outcome, 'passed', 'still the old trusted origin CA');
+        const restarted = await vscode.commands.executeCommand<EdgeState>('mtls.restartLocalEdge');
+        assert.deepStrictEqual(restarted!.staleSettings, []);
+        const after = (await vscode.commands.executeCommand<TestLegResult>('mtls.testLeg', { legs: 'leg1', interactive: false }))!;
+        const allows = after.legs[0].checks.find(c => c.id === 'edge-allows-with-cert')!;
+        assert.strictEqual(allows.status, 'fail');
+        assert.match(allows.detail, /526/);
+        assert.match(allows.explanation!, /mtls\.trustedOriginCa/);
+      } finally {
+        await vscode.commands.executeCommand('mtls.stopLocalEdge');
+        await cfg().update('trustedOriginCa', p.caCert, vscode.ConfigurationTarget.Workspace);
+        await cfg().update('edgeAddress', undefined, vscode.ConfigurationTarget.Workspace);
+      }
+    });
+
+    it('the settings naming files or addresses used by the edge and the probes are restricted in untrusted workspaces', () => {
+      const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON;
+      const restricted: string[] = pkg.capabilities.untrustedWorkspaces.restrictedConfigurations;
+      for (const k of ['hostname', 'originAddress', 'edgeAddress', 'clientCertificate', 'clientKey', 'originPullCertificate', 'originPullKey', 'trustedOriginCa', 'storePath']) {
+        assert.ok(restricted.includes(`mtls.${k}`), `mtls.${k} is restricted`);
+      }
+      assert.strictEqual(pkg.contributes.commands.find((c: { command: string }) => c.command === 'mtls.restartLocalEdge')?.enablement, 'isWorkspaceTrusted');
+    });
   });
 });
