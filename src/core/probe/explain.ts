@@ -150,7 +150,7 @@ export function explainGateway(status: number, title: string, body = ''): Explai
   if (status === 526 && /local edge/i.test(body)) {
     const stale = /changed since: ([^.]*)\./.exec(body)?.[1];
     return {
-      explanation: `526 Invalid SSL certificate from the local edge: it does not accept the origin's certificate with the CAs it trusts (the system roots and mtls.trustedOriginCa${stale ? `, as it was when the edge started; changed since: ${stale}` : ''}).`,
+      explanation: `526 Invalid SSL certificate from the local edge (Full (Strict)): it does not accept the origin's certificate with the CAs it trusts (the system roots and mtls.trustedOriginCa${stale ? `, as it was when the edge started; changed since: ${stale}` : ''}).`,
       fix: stale ? 'Restart the local edge (mTLS: Restart Local Edge) so it uses the current mtls.trustedOriginCa, then run Test Leg again.' : 'Set mtls.trustedOriginCa to the CA that signed the origin certificate (restart the local edge after changing it), or install a certificate from a public CA or the Cloudflare Origin CA; run Leg 2 for the details.',
       action: 'settings',
       setting: 'mtls.trustedOriginCa',

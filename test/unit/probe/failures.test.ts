@@ -58,7 +58,10 @@ describe('probe failures: network, DNS, timeouts, origin certificates', function
       const c = check(report, 'origin-requires-client-cert');
       assert.strictEqual(c.status, 'fail');
       assert.match(c.detail, /no answer within 400 ms/);
-      assert.match(c.explanation!, /Cloudflare IP ranges/);
+      // TCP was accepted: the stall is in the TLS handshake, which Cloudflare reports as 522.
+      assert.match(c.explanation!, /TLS handshake stalled.*522 Connection timed out/);
+      assert.strictEqual(c.setting, 'mtls.originAddress');
+      assert.match(check(report, 'edge-requests-client-cert').explanation!, /TLS handshake stalled/);
       assert.ok(c.ms >= 350 && c.ms < 1200, `ms ${c.ms}`);
     } finally {
       for (const s of held) s.destroy();
