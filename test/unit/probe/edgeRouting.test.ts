@@ -68,7 +68,9 @@ describe('Local edge: Host routing, header scrubbing and revocation against a re
 
   it('refuses another host, no Host, a bad port or several Hosts, with or without a certificate, and never forwards them', async () => {
     await withEdge({}, async () => {
-      const before = await originRequestsSettle(originRequests());
+      // The forwarded requests of the previous test may still be on their way into the log.
+      let before = originRequests();
+      for (let i = 0; i < 10; i++) { await new Promise(r => setTimeout(r, 100)); const now = originRequests(); if (now === before) break; before = now; }
       const cases: [string, number, RegExp][] = [
         [`GET / HTTP/1.0\r\n\r\n`, 400, /no Host header/],
         [`GET / HTTP/1.0\r\nConnection: close\r\n\r\n`, 400, /no Host header/],
