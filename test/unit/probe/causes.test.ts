@@ -11,7 +11,7 @@ import * as path from 'path';
 import * as tls from 'tls';
 import { runProbes, ProbeOptions } from '../../../src/core/probe';
 import { makeCa, makeLeaf } from '../../support/openssl';
-import { startApache, startNginx, RunningServer } from '../../support/servers';
+import { curl, startApache, startNginx, RunningServer } from '../../support/servers';
 import { check, dump, HOST, makeProbePki, pem, ProbePki, read } from './helpers';
 
 function openssl(args: string[], cwd: string): void {
@@ -29,6 +29,19 @@ function makeIntermediate(dir: string, name: string, root: { cert: string; key: 
   fs.writeFileSync(ext, 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
   openssl(['x509', '-req', '-in', csr, '-CA', root.cert, '-CAkey', root.key, '-CAcreateserial', '-days', '30', '-sha256', '-extfile', ext, '-out', cert], dir);
   return { cert, key };
+}
+
+/** What `openssl s_client -tls1_2` prints about the CertificateRequest: the CA names, or that none came. */
+function sClientCaNames(port: number): string {
+  let out = '';
+  try {
+    out = execFileSync('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', HOST, '-tls1_2'], { input: '', timeout: 10000, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
+  } catch (err) {
+    out = String((err as { stdout?: Buffer }).stdout ?? '');
+  }
+  if (/No client certificate CA names sent/.test(out)) return 'none';
+  const m = /Acceptable client certificate CA names\n([\s\S]*?)\n(?:Requested|Client Certificate Types|Shared)/.exec(out);
+  return m ? m[1].trim() : `unreadable: ${out.slice(0, 300)}`;
 }
 
 describe('Probe verdicts and causes against real origins', function () {
@@ -100,6 +113,12 @@ describe('Probe verdicts and causes against real origins', function () {
     assert.doesNotMatch(accepts.explanation!, /CA mismatch/);
     assert.strictEqual(check(report, 'origin-rejects-foreign-cert').status, 'warn');
     assert.strictEqual(report.ok, false);
+    // openssl and curl agree: no CertificateRequest, and an empty reply for everyone.
+    assert.strictEqual(sClientCaNames(s.port), 'none');
+    const c = await curl(s.port, { hostname: HOST, cacert: p.caCert });
+    assert.strictEqual(c.exitCode, 52, c.stderr);
+    const withCert = await curl(s.port, { hostname: HOST, cacert: p.caCert, cert: p.pull.cert, key: p.pull.key });
+    assert.strictEqual(withCert.exitCode, 52, withCert.stderr);
   });
 
   it('the application closing the connection after a good mTLS handshake is named as such, not as a CA mismatch', async () => {
@@ -119,6 +138,10 @@ describe('Probe verdicts and causes against real origins', function () {
     assert.strictEqual(cas.status, 'pass', dump(report));
     assert.match(cas.detail, /"CN=Example AOP Root".*an ancestor of the origin-pull certificate \(issued by "CN=Example AOP Intermediate,O=Example"/);
     assert.strictEqual(check(report, 'origin-accepts-pull-cert').status, 'pass', dump(report));
+    // openssl names the root alone; curl with the same chain gets the page.
+    assert.match(sClientCaNames(s.port), /^CN ?= ?Example AOP Root$/);
+    const c = await curl(s.port, { hostname: HOST, cacert: p.caCert, cert: interPull.chain, key: interPull.key });
+    assert.strictEqual(c.status, 200, c.stderr);
   });
 
   it('a refusal by an origin that trusts the pull certificate\'s CA does not blame the CA: a certificate without clientAuth is named (nginx)', async () => {
@@ -163,6 +186,9 @@ describe('Probe verdicts and causes against real origins', function () {
       assert.match(accepts.explanation!, /The origin-pull certificate expired on \d{4}-\d\d-\d\d/);
       assert.doesNotMatch(accepts.explanation!, /CA mismatch/);
       assert.strictEqual(accepts.action, 'issue-pull-cert');
+      // curl with the same certificate is refused too (nginx 400, Apache in the handshake).
+      const c = await curl(s.port, { hostname: HOST, cacert: p.caCert, cert: expiredPull.cert, key: expiredPull.key });
+      assert.ok(c.status === 400 || c.exitCode !== 0, `curl: ${c.exitCode} ${c.status} ${c.stderr}`);
     }
   });
 
@@ -186,6 +212,11 @@ describe('Probe verdicts and causes against real origins', function () {
     assert.match(accepts.explanation!, /renegotiation \(TLS 1\.2\) or post-handshake authentication \(TLS 1\.3\)/);
     assert.match(accepts.fix!, /<VirtualHost> level/);
     assert.doesNotMatch(accepts.explanation!, /CA mismatch/);
+    // openssl sees no CertificateRequest in the handshake. curl (OpenSSL, post-handshake auth on) gets the
+    // page; Cloudflare, like the probe, does not do post-handshake auth: curl is no stand-in for it here.
+    assert.strictEqual(sClientCaNames(a.port), 'none');
+    const c = await curl(a.port, { hostname: HOST, cacert: p.caCert, cert: p.pull.cert, key: p.pull.key });
+    assert.strictEqual(c.status, 200, `curl: ${c.exitCode} ${c.status} ${c.stderr}`);
   });
 
   it('an incomplete origin chain says "serve the intermediate (full chain)", and the full chain passes', async () => {
@@ -196,6 +227,9 @@ describe('Probe verdicts and causes against real origins', function () {
     assert.match(valid.detail, /chain is incomplete.*without the intermediate "CN=Example AOP Intermediate,O=Example"/);
     assert.match(valid.fix!, /Serve the intermediate \(full chain\)/);
     assert.doesNotMatch(valid.fix!, /trustedOriginCa/);
+    const rootFile = root.cert;
+    const c = await curl(leafOnly.port, { hostname: HOST, cacert: rootFile, cert: p.pull.cert, key: p.pull.key });
+    assert.strictEqual(c.exitCode, 60, `curl agrees: ${c.stderr}`);
     const full = await nginx(`ssl_client_certificate ${p.pullCa.cert}; ssl_verify_client on;`, interServer.full, interServer.key);
     const ok = await leg2(full.port, { originCa: read(root.cert) });
     assert.strictEqual(check(ok, 'origin-cert-valid').status, 'pass', dump(ok));
