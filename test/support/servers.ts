@@ -278,7 +278,6 @@ export interface RawTlsOptions {
  * or the HTTP version) and returns everything the server answered until it closed the connection.
  */
 export function rawTlsRequest(port: number, request: string, options: RawTlsOptions = {}): Promise<{ raw: string; status: number; body: string }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tls = require('tls') as typeof import('tls');
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

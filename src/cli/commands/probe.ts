@@ -54,7 +54,7 @@ export async function loadCliCredential(io: CliIO, certFile: string, keyFile?: s
     try {
       return await loadCredential(certFile, keyFile, password);
     } catch (err) {
-      if ((err as MtlsError).code !== 'key-password' || !io.promptSecret || tries >= 2) throw err;
+      if ((err as MtlsError).code !== 'no-password' || !io.promptSecret || tries >= 2) throw err;
       if (tries > 0) io.stderr(`${describeError(err)}\n`);
       password = await io.promptSecret(`Passphrase for the encrypted private key ${path.basename(keyFile ?? certFile)}: `);
     }

@@ -135,7 +135,6 @@ export function contextFor(cred: Credential | undefined, ca: string | undefined,
 export function attempt(o: AttemptOptions): Promise<AttemptResult> {
   const t0 = performance.now();
   return new Promise(resolve => {
-    let raw: net.Socket | undefined;
     let recorder: RecordingSocket | undefined;
     let socket: tls.TLSSocket | undefined;
     const keylog: string[] = [];
@@ -162,12 +161,12 @@ export function attempt(o: AttemptOptions): Promise<AttemptResult> {
     };
     const timer = setTimeout(() => finish({ code: 'ETIMEDOUT', message: `no answer within ${o.timeoutMs} ms`, phase }), o.timeoutMs);
 
-    raw = net.connect({ host: o.target.host, port: o.target.port, noDelay: true }); // no Nagle: small TLS records, loopback latency
+    const raw = net.connect({ host: o.target.host, port: o.target.port, noDelay: true }); // no Nagle: small TLS records, loopback latency
     raw.once('error', fail);
     raw.once('connect', () => {
       if (done) return;
       phase = 'tls';
-      recorder = new RecordingSocket(raw!);
+      recorder = new RecordingSocket(raw);
       const cred = o.credential;
       let secureContext: tls.SecureContext;
       try {

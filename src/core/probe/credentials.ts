@@ -20,14 +20,14 @@ export function isEncryptedPemKey(keyText: string): boolean {
 }
 
 /**
- * The key in memory, decrypted when it is passphrase-protected. Throws 'key-password' (naming the file and
+ * The key in memory, decrypted when it is passphrase-protected. Throws 'no-password' (naming the file and
  * saying it is encrypted) when the passphrase is missing or wrong, so adapters know to ask for it.
  */
 function decryptedKey(key: string, keyFile: string, passphrase: string | undefined): string {
   if (!isEncryptedPemKey(key)) return key;
   const name = path.basename(keyFile);
   if (passphrase === undefined || passphrase === '') {
-    throw new MtlsError('key-password', `The private key ${name} is encrypted (passphrase-protected) and no passphrase was given.`,
+    throw new MtlsError('no-password', `The private key ${name} is encrypted (passphrase-protected) and no passphrase was given.`,
       'Set MTLS_KEY_PASSWORD, or run on a terminal to be asked (in VS Code, Test Leg asks).');
   }
   try {
@@ -35,7 +35,7 @@ function decryptedKey(key: string, keyFile: string, passphrase: string | undefin
   } catch (err) {
     const msg = (err as Error).message;
     if (/bad decrypt|bad password|decrypt|passphrase|DECODER/i.test(msg)) {
-      throw new MtlsError('key-password', `Wrong passphrase for the encrypted private key ${name}.`, 'Check MTLS_KEY_PASSWORD or enter the passphrase again.');
+      throw new MtlsError('no-password', `Wrong passphrase for the encrypted private key ${name}.`, 'Check MTLS_KEY_PASSWORD or enter the passphrase again.');
     }
     throw new MtlsError('bad-key', `Cannot read the encrypted private key ${name}: ${msg}.`);
   }

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { describeError, MtlsError } from '../../core/errors';
+import { describeError, UserCancelled } from '../../core/errors';
 import { INPUT_SETTINGS } from '../../core/probe/checks';
 import type { Shared } from '../context';
 import { asker, config } from './inputs';
@@ -54,7 +54,7 @@ async function keyFor(cert: string, what: string): Promise<string | undefined> {
   const beside = cert.replace(/\.(pem|crt|cer)$/i, '') + '.key';
   if (beside !== cert && fs.existsSync(beside)) return beside;
   const picked = await asker.openFile({ title: `The private key of the ${what} (${path.basename(cert)})`, canSelectMany: false, openLabel: 'Use this key', filters: { 'PEM keys': ['key', 'pem'] } });
-  if (!picked?.[0]) throw new MtlsError('cancelled', 'Cancelled.');
+  if (!picked?.[0]) throw new UserCancelled();
   return picked[0].fsPath;
 }
 
@@ -75,13 +75,13 @@ export async function askForInput(shared: Shared, kind: InputKind): Promise<Chos
     : kind === 'pull' ? 'Leg 2 presents it as Cloudflare would (Authenticated Origin Pulls)'
       : 'the CA that signed the origin certificate, when it is not a public CA (e.g. the Cloudflare Origin CA)';
   const pick = await asker.pick(items, { title: `mTLS: Test Leg needs the ${meta.what} (${meta.setting} is not set)`, placeHolder: `The ${meta.what}: ${why}`, ignoreFocusOut: true });
-  if (!pick) throw new MtlsError('cancelled', 'Cancelled.');
+  if (!pick) throw new UserCancelled();
   if (pick.choice === 'skip') return undefined;
   let chosen: ChosenInput | undefined;
   if (pick.choice === 'store') chosen = { cert: pick.cert!, key: pick.key };
   if (pick.choice === 'file') {
     const files = await asker.openFile({ title: `The ${meta.what}`, canSelectMany: false, openLabel: 'Use this file', filters: kind === 'originCa' ? { 'PEM certificates': ['pem', 'crt', 'cer'] } : { 'Certificates': ['pem', 'crt', 'cer', 'p12', 'pfx'] } });
-    if (!files?.[0]) throw new MtlsError('cancelled', 'Cancelled.');
+    if (!files?.[0]) throw new UserCancelled();
     const cert = files[0].fsPath;
     chosen = { cert, key: kind === 'originCa' ? undefined : await keyFor(cert, meta.what) };
   }

@@ -96,7 +96,7 @@ export async function loadCredentialFor(shared: Shared, certFile: string | undef
   const { loadCredential, isPkcs12Path } = await import('../../core/probe/credentials');
   const p12 = isPkcs12Path(cert);
   const secretKey = p12 ? P12_SECRET(cert) : KEY_SECRET(key ?? cert);
-  const wrongCode = p12 ? 'p12-password' : 'key-password';
+  const wrongCode = p12 ? 'p12-password' : 'no-password';
   const fileName = path.basename(p12 ? cert : key ?? cert);
   const secrets = shared.context.secrets;
   // A working password is kept in SecretStorage; only a missing or wrong password is worth another try.

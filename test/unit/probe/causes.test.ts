@@ -33,7 +33,7 @@ function makeIntermediate(dir: string, name: string, root: { cert: string; key: 
 
 /** What `openssl s_client -tls1_2` prints about the CertificateRequest: the CA names, or that none came. */
 function sClientCaNames(port: number): string {
-  let out = '';
+  let out: string;
   try {
     out = execFileSync('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', HOST, '-tls1_2'], { input: '', timeout: 10000, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
   } catch (err) {
