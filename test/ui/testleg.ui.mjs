@@ -27,6 +27,8 @@ export async function setup({ workspace }) {
       'mtls.originPullKey': pki.pull.key,
       'mtls.trustedOriginCa': pki.caCert,
       'mtls.probe.timeoutMs': 5000,
+      // Leg 1 goes to a loopback server too (no client certificate is set: Test Leg asks for one).
+      'mtls.edgeAddress': `127.0.0.1:${origin.port}`,
       'testing.openTesting': 'neverOpen',
     },
     workspace,
@@ -120,4 +122,29 @@ export default async function ({ wb, page, log }) {
   if (!/Why: Leg 2 is open/.test(shown) || !/Fix: Make the origin require/.test(shown)) throw new Error('the message does not show the explanation and the fix');
   const file = await wb.screenshot('testleg');
   log('screenshot', file);
+
+  log('a missing client certificate is asked for, not skipped');
+  await wb.runCommand('View: Toggle Maximized Panel');
+  await wb.runCommand('mTLS: Test Leg...');
+  await widget.locator('.quick-input-list .monaco-list-row', { hasText: 'client → Cloudflare' }).first().waitFor();
+  await wb.pick('Leg 1');
+  const ask = widget.locator('.quick-input-list .monaco-list-row', { hasText: 'Choose a file' }).first();
+  await ask.waitFor({ timeout: 20000 });
+  const title = (await widget.locator('.quick-input-title').innerText()).replace(/\s+/g, ' ');
+  const asked = (await widget.locator('.quick-input-list .monaco-list-row').allInnerTexts()).map(r => r.replace(/\s+/g, ' ').trim());
+  log('asked:', title, JSON.stringify(asked));
+  if (!/Test Leg needs the client certificate \(mtls\.clientCertificate is not set\)/.test(title)) throw new Error(`unexpected question: ${title}`);
+  if (!asked.some(r => r.includes('Skip'))) throw new Error(`no Skip among ${asked}`);
+  await wb.screenshot('testleg-asks');
+  await wb.pick('Skip');
+  const leg1 = sidebar.locator('.monaco-list-row', { hasText: 'Leg 1: client → Cloudflare' }).first();
+  await leg1.waitFor({ timeout: 30000 });
+  for (let i = 0; i < 50 && /Queued|Running|queued|running/.test((await leg1.getAttribute('aria-label')) ?? ''); i++) await page.waitForTimeout(200);
+  if ((await leg1.getAttribute('aria-expanded')) === 'false') await leg1.click();
+  const legRow1 = sidebar.locator('.monaco-list-row', { hasText: 'Edge lets the client certificate through' }).first();
+  await legRow1.waitFor({ timeout: 30000 });
+  for (let i = 0; i < 50 && !/Skipped|skipped/.test((await legRow1.getAttribute('aria-label')) ?? ''); i++) await page.waitForTimeout(200);
+  const skipped = await legRow1.getAttribute('aria-label');
+  log('after Skip:', skipped);
+  if (!/Skipped|skipped/.test(skipped ?? '')) throw new Error(`edge-allows-with-cert is not shown as skipped: ${skipped}`);
 }
