@@ -18,7 +18,7 @@ import { CheckId, CheckResult, CheckStatus, Credential, LegId, LegReport, ProbeO
 
 export * from './types';
 export * from './checks';
-import { CHECKS, LEG_TITLES } from './checks';
+import { CHECKS, INPUT_SETTINGS, LEG_TITLES } from './checks';
 export { parseAddress, formatTarget } from './attempt';
 export { loadCredential } from './credentials';
 export { formatReport } from './format';
@@ -43,6 +43,12 @@ function result(id: CheckId, status: CheckStatus, detail: string, ms: number, ex
   if (ex?.setting) r.setting = ex.setting;
   if (data && Object.keys(data).length) r.data = data;
   return r;
+}
+
+/** A check whose input was not given is skipped, naming the setting and the CLI option that give it. */
+function notConfigured(id: CheckId, input: 'client' | 'pull'): CheckResult {
+  const i = INPUT_SETTINGS[input];
+  return { ...result(id, 'skip', `No ${i.what} configured (${i.setting}, or ${i.cli}).`, 0), setting: i.setting };
 }
 
 /** A check that could not reach the server fails with the network diagnosis. */
@@ -120,7 +126,7 @@ function edgeBlocksWithoutCert(ctx: Ctx, a: AttemptResult): CheckResult {
 
 function edgeAllowsWithCert(ctx: Ctx, a: AttemptResult | undefined): CheckResult {
   const id = 'edge-allows-with-cert';
-  if (!a) return result(id, 'skip', 'No client certificate configured (mtls.clientCertificate, or --cert/--key or --p12).', 0);
+  if (!a) return notConfigured(id, 'client');
   const o = outcomeOf(a);
   const down = unreachable(id, ctx, a, o);
   if (down) return down;
@@ -226,7 +232,7 @@ function originRejectsForeignCert(ctx: Ctx, a: AttemptResult): CheckResult {
 
 function originAcceptsPullCert(ctx: Ctx, a: AttemptResult | undefined, requestedCas: Buffer[] | undefined): CheckResult {
   const id = 'origin-accepts-pull-cert';
-  if (!a) return result(id, 'skip', 'No origin-pull certificate configured (mtls.originPullCertificate, or --pull-cert/--pull-key).', 0);
+  if (!a) return notConfigured(id, 'pull');
   const o = outcomeOf(a);
   const down = unreachable(id, ctx, a, o);
   if (down) return down;
