@@ -24,7 +24,7 @@ Options:
                           MTLS_KEY_PASSWORD, else asked on the terminal)
   --p12 FILE              client certificate for Leg 1 as PKCS#12 (password from MTLS_P12_PASSWORD)
   --pull-cert FILE --pull-key FILE
-                          the Authenticated Origin Pull certificate for Leg 2
+                          the Authenticated Origin Pull certificate for Leg 2 (an encrypted key as for --key)
   --origin-ca FILE        CA the origin certificate may chain to (e.g. Cloudflare Origin CA)
   --pull-ca FILE          CA the origin should name in its CertificateRequest
                           (default: issuer of --pull-cert, else Cloudflare's origin-pull CA)
