@@ -716,7 +716,7 @@ export class FakeCloudflare {
     const pub = crypto.createPublicKey(key).export({ type: 'spki', format: 'der' }) as Buffer;
     if (!pub.equals(f.publicKeyDer)) throw new HttpError(400, 1407, 'The private key does not match the certificate.');
     return {
-      id: crypto.randomUUID(), certificate: certificate.trim() + '\n', issuer: f.issuer, serial_number: f.serial_number, signature: f.signature,
+      id: hex32(), certificate: certificate.trim() + '\n', issuer: f.issuer, serial_number: f.serial_number, signature: f.signature,
       expires_on: f.expires_on, uploaded_on: now(), status: 'active', enabled: true,
       private_key_fingerprint: crypto.createHash('sha256').update(pub).digest('hex'),
     };
