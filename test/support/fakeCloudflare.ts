@@ -687,7 +687,7 @@ export class FakeCloudflare {
     try { info = parseCsr(csr, 'csr'); } catch { throw new HttpError(400, 1102, 'The CSR could not be parsed.'); }
     if (!info.signatureValid) throw new HttpError(400, 1102, 'The CSR signature is not valid.');
     if (!Number.isInteger(days) || days < 1 || days > 3650) throw new HttpError(400, 1103, 'validity_days must be from 1 to 3650.');
-    const pending = { id: crypto.randomUUID() } as ManagedClientCert;
+    const pending = { id: hex32() } as ManagedClientCert;
     const certPem = await signCsr(this.managedCa, csr, { days, profile: 'client' });
     const x = new crypto.X509Certificate(certPem);
     Object.assign(pending, {
