@@ -8,7 +8,7 @@ export {
 } from './expression';
 export { explainCloudflareError, isPermissionError, KNOWN_CODES } from './errors';
 export { originConfigSnippet, cloudflareIpAllowlist, AllowlistKind } from './snippets';
-export { readStatus, planSteps, applySteps, fetchIpRanges, resolveBaseURL } from './plan';
+export { readStatus, planSteps, applySteps, fetchIpRanges, resolveBaseURL, lookupZone } from './plan';
 export { CLOUDFLARE_ORIGIN_PULL_CA_PEM, CLOUDFLARE_ORIGIN_PULL_CA_SHA256 } from './originPullCa';
 export {
   issueManagedCertificate, listManagedCertificates, revokeManagedCertificate, reactivateManagedCertificate, MANAGED_KEY_TYPES, DEFAULT_MANAGED_DAYS,

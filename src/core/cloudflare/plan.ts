@@ -1020,3 +1020,15 @@ export async function fetchIpRanges(opts: { token?: string; baseURL?: string; ti
 }
 
 export type { PerformedCall };
+
+/** The zone by name with its plan (one GET), for choosing the CA mode before the full read. */
+export async function lookupZone(opts: { token: string; baseURL?: string; zoneName: string; timeoutMs?: number }): Promise<ZoneInfo | undefined> {
+  const client = await createClient(opts.token, opts.baseURL, opts.timeoutMs);
+  const page = await client.zones.list({ name: opts.zoneName.trim().toLowerCase().replace(/\.$/, '') });
+  const z = page.result[0] as { id: string; name: string; account: { id?: string; name?: string }; plan?: { name?: string; legacy_id?: string } } | undefined;
+  if (!z) return undefined;
+  return {
+    id: z.id, name: z.name, accountId: z.account?.id ?? '', accountName: z.account?.name, plan: z.plan?.name, planId: z.plan?.legacy_id,
+    ownCaAllowed: planAllowsOwnCa({ legacyId: z.plan?.legacy_id, name: z.plan?.name }),
+  };
+}

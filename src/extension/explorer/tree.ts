@@ -1,6 +1,7 @@
 // The Certificates view: CAs at the top, under each the certificates its key signed (core's listStore
 // decides by signature, not by folder), then certificates no store CA signed, then unreadable files.
 import * as path from 'path';
+import { STATUS_MARK } from '../../core/cloudflare/steps';
 import * as vscode from 'vscode';
 import type { CaEntry, StoreEntry, StoreProblem, StoreTree } from '../../core/pki';
 import { describeError } from '../../core/errors';
@@ -126,7 +127,7 @@ export interface CloudflareLegStatus {
   pullCertPath?: string;
 }
 
-const LEG_MARK: Record<string, string> = { done: '✓', todo: '✗', partial: '◐', error: '!', unknown: '?', manual: '…' };
+const LEG_MARK: Record<string, string> = STATUS_MARK;
 
 export class CertificateTreeProvider implements vscode.TreeDataProvider<ExplorerNode> {
   private readonly changed = new vscode.EventEmitter<ExplorerNode | undefined>();
