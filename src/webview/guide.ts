@@ -15,7 +15,7 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
-let state: WebviewState = vscode.getState() ?? {};
+const state: WebviewState = vscode.getState() ?? {};
 let busy: string | undefined;
 let live = '';
 const openDetails = new Set<string>();
