@@ -435,6 +435,28 @@ describe('Cloudflare setup guide on a Pro-plan zone (the Cloudflare-managed CA)'
     assert.ok(fake.invalidRequests().length === 0, fake.invalidRequests().map(r => r.validationErrors.join('; ')).join('\n'));
   });
 
+  it('the Certificates view shows the zone\'s managed CA; Issue and Revoke from the tree go through the API', async () => {
+    const ext = await vscode.extensions.getExtension(EXTENSION_ID)!.activate();
+    const explorer = ext.explorer as { getChildren(n?: unknown): Promise<any[]>; getTreeItem(n: unknown): vscode.TreeItem; refresh(): Promise<unknown> };
+    const issued = await vscode.commands.executeCommand<{ cert: string; key: string; id: string }>('mtls.issueManagedCertificate', { kind: 'managed-ca', zone: 'example.com', cn: 'tree-alice' });
+    assert.ok(issued && fs.existsSync(issued.cert) && fs.existsSync(issued.key), 'issued into the store');
+    assert.strictEqual(fs.statSync(issued.key).mode & 0o777, 0o600);
+    assert.strictEqual(fake.clientCertificates()[0].id, issued.id);
+    await explorer.refresh();
+    const node = await until('the managed-CA node', async () => (await explorer.getChildren()).find(n => n.kind === 'managed-ca' && n.zone === 'example.com'));
+    const rows = await explorer.getChildren(node);
+    const row = rows.find(r => r.entry?.certPath === issued.cert);
+    assert.ok(row, 'the certificate is a row under the managed CA');
+    assert.match(String(explorer.getTreeItem(node).label), /Cloudflare-managed CA · example\.com/);
+    // The live status arrives in the background.
+    await until('the live status', () => /active/.test(String(explorer.getTreeItem(row).description)) || undefined);
+    assert.match(String(explorer.getTreeItem(row).contextValue), /\bcf-managed\b/);
+    await vscode.commands.executeCommand('mtls.revokeManagedCertificate', { entry: { certPath: issued.cert }, confirmed: true });
+    assert.strictEqual(fake.clientCertificates()[0].status, 'pending_revocation');
+    await until('the revoked status in the tree', () => /pending_revocation/.test(String(explorer.getTreeItem(row).description)) || undefined);
+    fs.rmSync(path.dirname(issued.cert), { recursive: true, force: true });
+  });
+
   it('choosing "Your own CA (Enterprise)" on this plan stops at step 0 before any write', async () => {
     await send({ type: 'setCaMode', mode: 'byo' });
     await new Promise(r => setTimeout(r, 500));
