@@ -200,7 +200,9 @@ function caModeExtra(v: GuideView): Child[] {
   const why = v.caModeFromPlan ? (v.ownCaAllowed === false ? ' Preselected: this plan cannot upload its own CA.' : v.ownCaAllowed ? ' Preselected from the plan.' : '') : '';
   const warn = v.caMode === 'byo' && v.ownCaAllowed === false
     ? h('p', { class: 'warn' }, 'Your own CA needs an Enterprise plan: step 0 stops here before any write. Choose the Cloudflare-managed CA.') : null;
-  return [group, plan || why ? h('p', { class: 'muted' }, plan + why) : null, warn];
+  const issue = v.caMode === 'managed' ? h('div', { class: 'actions' },
+    button('Issue a client certificate…', 'issue-managed', () => post({ type: 'issueManagedCert' }), { secondary: true, disabled: disabled || !canCallApi() || !v.trusted, title: 'The key and CSR are made here; Cloudflare signs the CSR' })) : null;
+  return [group, plan || why ? h('p', { class: 'muted' }, plan + why) : null, warn, issue];
 }
 
 function aopExtra(v: GuideView): Child[] {

@@ -36,7 +36,6 @@ export function describeCall(c: PlannedCall): string {
 }
 
 export class GuideController implements vscode.Disposable {
-  private busy: string | undefined;
   /** Reads and writes run one after the other (a click on Apply waits for a background read). */
   private chain: Promise<unknown> = Promise.resolve();
   /** The write job queued or running, if any: a second one is refused, not queued. */
@@ -95,6 +94,7 @@ export class GuideController implements vscode.Disposable {
       case 'setAopMode': await this.service.updateSetting('cloudflare.aopMode', m.mode); return;
       case 'setCaMode': await this.service.updateSetting('cloudflare.caMode', m.mode); return;
       case 'replaceOldPullCert': await this.replaceOldPullCert(); return;
+      case 'issueManagedCert': await vscode.commands.executeCommand('mtls.issueManagedCertificate'); return;
       case 'setOriginServer': await this.service.setOriginServer(m.server); await this.postView(); return;
       case 'apply': await this.apply([m.step]); return;
       case 'dryRun': await this.dryRun(m.steps); return;
@@ -123,7 +123,6 @@ export class GuideController implements vscode.Disposable {
   }
 
   private async setBusy(busy: string | undefined) {
-    this.busy = busy;
     await this.post({ type: 'busy', busy });
   }
 

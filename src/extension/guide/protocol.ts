@@ -82,6 +82,8 @@ export type ToExtension =
   | { type: 'setCaMode'; mode: CaMode }
   /** Zone-level AOP rotation: remove the older certificate (after a confirmation). */
   | { type: 'replaceOldPullCert' }
+  /** Issue a client certificate from the zone's Cloudflare-managed CA (the Certificates view's command). */
+  | { type: 'issueManagedCert' }
   | { type: 'choosePullCert' }
   | { type: 'setOriginServer'; server: OriginServer }
   | { type: 'apply'; step: StepId }
@@ -137,7 +139,7 @@ export function parseToExtension(raw: unknown): { ok: true; msg: ToExtension } |
   if (extra.length) return bad(`unexpected field(s) ${extra.join(', ')}`);
   switch (m.type) {
     case 'ready': case 'refresh': case 'manageTrust': case 'setToken': case 'clearToken': case 'editZone': case 'editHostnames':
-    case 'chooseCa': case 'choosePullCert': case 'applyAll': case 'openCaFile': case 'replaceOldPullCert':
+    case 'chooseCa': case 'choosePullCert': case 'applyAll': case 'openCaFile': case 'replaceOldPullCert': case 'issueManagedCert':
       return { ok: true, msg: { type: m.type } };
     case 'setAopMode':
       return oneOf(AOP_MODES, m.mode) ? { ok: true, msg: { type: 'setAopMode', mode: m.mode } } : bad('mode must be global, zone or hostname');
