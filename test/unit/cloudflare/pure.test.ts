@@ -188,3 +188,26 @@ describe('cloudflare: planned calls', () => {
     for (const id of STEP_IDS) assert.ok(STEP_META[id].title && STEP_META[id].dashboardPath && STEP_META[id].explanation);
   });
 });
+
+describe('cloudflare: the step catalogue lives once', () => {
+  const fs = require('fs') as typeof import('fs');
+  const path = require('path') as typeof import('path');
+  const root = path.join(__dirname, '../../../..');
+
+  it('the webview, status bar and tree carry no copy of step titles or status marks', () => {
+    const { STEP_META } = require('../../../src/core/cloudflare/steps') as typeof import('../../../src/core/cloudflare/steps');
+    for (const file of ['src/webview/guide.ts', 'src/extension/guide/statusBar.ts', 'src/extension/explorer/tree.ts', 'src/extension/guide/controller.ts']) {
+      const text = fs.readFileSync(path.join(root, file), 'utf8');
+      for (const m of Object.values(STEP_META)) assert.ok(!text.includes(`'${m.title}'`), `${file} repeats the title "${m.title}"`);
+      assert.doesNotMatch(text, /done: '✓', todo: '✗'/, `${file} repeats the status marks`);
+    }
+  });
+
+  it('plan gating: only Enterprise may upload its own CA', () => {
+    const { planAllowsOwnCa } = require('../../../src/core/cloudflare/steps') as typeof import('../../../src/core/cloudflare/steps');
+    assert.strictEqual(planAllowsOwnCa({ legacyId: 'enterprise', name: 'Enterprise Website' }), true);
+    assert.strictEqual(planAllowsOwnCa({ legacyId: 'pro', name: 'Pro Website' }), false);
+    assert.strictEqual(planAllowsOwnCa({ name: 'Free Website' }), false);
+    assert.strictEqual(planAllowsOwnCa(undefined), undefined);
+  });
+});
