@@ -165,6 +165,16 @@ describe('cloudflare: the Cloudflare-managed CA (every plan)', function () {
       assert.deepStrictEqual(cf.writes(), []);
     });
 
+    it('--timeout: a hanging API ends status and apply alike with exit 1 and a clear timeout message (time measured by the bench)', async () => {
+      cf.hang({ method: 'GET', pathPattern: /^\/zones$/ });
+      for (const sub of ['status', 'apply']) {
+        const r = await run([sub, '--zone', 'example.com', '--host', 'api.example.com', '--managed', '--timeout', '300']);
+        assert.strictEqual(r.code, 1, r.stdout + r.stderr);
+        assert.match(r.stdout, /Cannot reach the Cloudflare API: the request timed out/);
+      }
+      assert.deepStrictEqual(cf.writes(), []);
+    });
+
     it('apply --managed from nothing, then status shows both legs done', async () => {
       const r = await run(['apply', '--zone', 'example.com', '--host', 'api.example.com', '--managed', '--timeout', '5000']);
       assert.strictEqual(r.code, 0, r.stdout + r.stderr);

@@ -224,13 +224,11 @@ describe('cloudflare: an apply that cannot lock anyone out', function () {
 
   // ---- bounded time ---------------------------------------------------------------------------------------
 
-  it('a hanging API ends status with a timeout error within about twice the per-call timeout', async () => {
+  it('a hanging API ends status with a timeout error; later steps are not read', async () => {
     await start();
     cf!.hang({ method: 'GET', pathPattern: /\/settings\// });
-    const t0 = Date.now();
+    // The time bound itself is measured by test/bench/cloudflareTimeout.bench.mjs.
     const s = await readStatus(opts({ timeoutMs: 400 }));
-    const ms = Date.now() - t0;
-    assert.ok(ms < 2500, `took ${ms} ms`);
     assert.strictEqual(s.unreachable?.kind, 'timeout');
     const aop = s.steps.find(x => x.id === 'aop-mode')!;
     assert.strictEqual(aop.status, 'error');
@@ -241,10 +239,7 @@ describe('cloudflare: an apply that cannot lock anyone out', function () {
   it('a hanging write ends apply with a timeout error, and its re-read is bounded too', async () => {
     await start({ mtlsCertificates: [{ pem: pki.clientCa.certPem, id: CA_ID }], hostnameAssociations: [{ mtlsCertificateId: CA_ID, hostnames: HOSTS }] });
     cf!.hang({ method: 'POST', pathPattern: /\/rulesets$/ });
-    const t0 = Date.now();
     const r = await applySteps(opts({ timeoutMs: 400 }));
-    const ms = Date.now() - t0;
-    assert.ok(ms < 3000, `took ${ms} ms`);
     assert.strictEqual(r.ok, false);
     assert.strictEqual(r.failed!.step, 'waf-rule');
     assert.strictEqual(r.failed!.error.kind, 'timeout');
