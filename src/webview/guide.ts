@@ -6,6 +6,7 @@ import type {
 } from '../extension/guide/protocol';
 import type { StepState } from '../core/cloudflare/types';
 import { CA_MODE_LABEL, STATUS_BADGE, STATUS_MARK, STEP_IDS, STEP_META, stepText, type CaMode } from '../core/cloudflare/steps';
+import { CHECKS, LEG_SHORT_TITLES, type CheckId, type LegId } from '../core/probe/checks';
 
 interface VsCodeApi {
   postMessage(msg: ToExtension): void;
@@ -257,10 +258,10 @@ function sslExtra(v: GuideView): Child[] {
 function testLegResult(r: TestLegReport) {
   return h('div', { class: 'testleg', 'data-ok': String(r.ok) },
     r.legs.map(l => h('div', { class: 'leg-result' },
-      h('h4', {}, `${l.leg === 'leg1' ? 'Leg 1' : l.leg === 'leg2' ? 'Leg 2' : l.leg}: `, h('span', { class: `badge badge-${l.ok ? 'done' : 'error'}` }, l.ok ? 'Pass' : 'Fail')),
+      h('h4', {}, `${LEG_SHORT_TITLES[l.leg as LegId] ?? l.leg}: `, h('span', { class: `badge badge-${l.ok ? 'done' : 'error'}` }, l.ok ? 'Pass' : 'Fail')),
       l.target ? h('p', { class: 'muted' }, `Target: ${l.target}`) : null,
       h('ul', { class: 'checks' }, l.checks.map(c => h('li', { 'data-check': c.id },
-        h('span', { class: `check check-${c.status}` }, c.status), ' ', h('strong', {}, c.title ?? c.id), c.detail ? ` — ${c.detail}` : '',
+        h('span', { class: `check check-${c.status}` }, c.status), ' ', h('strong', {}, c.title ?? CHECKS[c.id as CheckId]?.title ?? c.id), c.detail ? ` — ${c.detail}` : '',
         c.ms !== undefined ? h('span', { class: 'muted' }, ` (${c.ms} ms)`) : '',
         c.fix ? h('div', { class: 'fix' }, `Fix: ${c.fix}`) : null))))));
 }
@@ -269,8 +270,8 @@ function verifyExtra(v: GuideView): Child[] {
   return [
     h('div', { class: 'actions' },
       button('Run Test Leg', 'run-testleg', () => post({ type: 'runTestLeg', legs: 'both' }), { disabled: !v.testLegAvailable || !v.trusted || !!busy, title: v.testLegAvailable ? undefined : 'The Test Leg command is not available' }),
-      button('Leg 1 only', 'run-testleg-1', () => post({ type: 'runTestLeg', legs: 'leg1' }), { secondary: true, disabled: !v.testLegAvailable || !v.trusted || !!busy }),
-      button('Leg 2 only', 'run-testleg-2', () => post({ type: 'runTestLeg', legs: 'leg2' }), { secondary: true, disabled: !v.testLegAvailable || !v.trusted || !!busy })),
+      button(`${LEG_SHORT_TITLES.leg1} only`, 'run-testleg-1', () => post({ type: 'runTestLeg', legs: 'leg1' }), { secondary: true, disabled: !v.testLegAvailable || !v.trusted || !!busy }),
+      button(`${LEG_SHORT_TITLES.leg2} only`, 'run-testleg-2', () => post({ type: 'runTestLeg', legs: 'leg2' }), { secondary: true, disabled: !v.testLegAvailable || !v.trusted || !!busy })),
     state.testLegError ? h('div', { class: 'error', role: 'alert' }, h('p', {}, state.testLegError)) : null,
     state.testLeg ? testLegResult(state.testLeg) : null,
   ];
@@ -327,8 +328,8 @@ function render() {
       h('h1', {}, 'Cloudflare mTLS setup'),
       h('p', { class: 'intro' }, 'Both legs as one checklist. Each step reads the live state first; Apply only writes what is missing, and never removes your rules or hostnames.'),
       h('div', { class: 'legs', 'aria-label': 'Legs at a glance' },
-        h('span', { class: `leg leg-${legs?.[1] ?? 'unknown'}`, 'data-leg': '1' }, `Leg 1 (visitor → Cloudflare) ${LEG_MARK[legs?.[1] ?? 'unknown']}`),
-        h('span', { class: `leg leg-${legs?.[2] ?? 'unknown'}`, 'data-leg': '2' }, `Leg 2 (Cloudflare → origin) ${LEG_MARK[legs?.[2] ?? 'unknown']}`),
+        h('span', { class: `leg leg-${legs?.[1] ?? 'unknown'}`, 'data-leg': '1' }, `${LEG_SHORT_TITLES.leg1} (visitor → Cloudflare) ${LEG_MARK[legs?.[1] ?? 'unknown']}`),
+        h('span', { class: `leg leg-${legs?.[2] ?? 'unknown'}`, 'data-leg': '2' }, `${LEG_SHORT_TITLES.leg2} (Cloudflare → origin) ${LEG_MARK[legs?.[2] ?? 'unknown']}`),
         s ? h('span', { class: 'muted' }, `read ${new Date(s.readAt).toLocaleTimeString()}`) : null),
       h('div', { class: 'actions toolbar' },
         button('Refresh', 'refresh', () => post({ type: 'refresh' }), { secondary: true, disabled: !!busy || !v || v.missing.length > 0 }),
