@@ -249,6 +249,11 @@ export interface LintFs {
   /** Entries (names, not paths) of a folder, or undefined when it is not a readable folder. */
   listDir(path: string): string[] | undefined;
   isDirectory(path: string): boolean;
+  /**
+   * Why a path that exists cannot be read as a config (a FIFO, a device, larger than the size cap), or
+   * undefined. Used to turn such paths into `unreadable` findings instead of silently skipping them.
+   */
+  problem?(path: string): string | undefined;
 }
 
 export interface LintSettings {

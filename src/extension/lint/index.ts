@@ -88,7 +88,7 @@ export class LintController implements vscode.Disposable {
         file,
         dialect,
         settings: { ignoreCodes: ignoreCodes(doc.uri), workspaceRoot: workspaceRootFor(doc.uri) },
-        readFile: fsAccess.readFile,
+        fs: fsAccess,
       });
     } catch (err) {
       this.shared.log.error(`lint ${file}: ${(err as Error).message}`);

@@ -61,7 +61,7 @@ export async function lintWorkspace(controller: LintController): Promise<Workspa
       if (!perFile.has(file)) perFile.set(file, new Map());
       let findings: Finding[] = [];
       try {
-        findings = core.lintText(text, { file, dialect, settings: { ignoreCodes: ignoreCodes(uri), workspaceRoot: workspaceRootFor(uri) }, readFile: fsAccess.readFile });
+        findings = core.lintText(text, { file, dialect, settings: { ignoreCodes: ignoreCodes(uri), workspaceRoot: workspaceRootFor(uri) }, fs: fsAccess });
       } catch (err) {
         log.error(`lint ${file}: ${(err as Error).message}`);
       }

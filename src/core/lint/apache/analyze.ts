@@ -4,10 +4,10 @@
 // real start in test/unit/lint/agreement.test.ts.
 import * as path from 'path';
 import { ApacheDirective, Directive, Finding, ParsedFile } from '../types';
-import { blockIgnores, blockRef, finding, isIgnored, isLeg2, LintContext, loadParsedFile, memo, readCa, ref, serverNameMatches } from '../common';
+import { blockIgnores, blockRef, finding, isIgnored, isLeg2, LintContext, loadParsedFile, memo, readCa, ref, reportSkipped, serverNameMatches } from '../common';
 import { analyzeCaFile, CaFileAnalysis, judgeCaFile, neededDepth } from '../ca';
 import { parseApache } from './parser';
-import { isUnder, resolvePattern } from '../paths';
+import { isUnder, resolvePattern, Skipped } from '../paths';
 
 const VERIFY_VALUES = ['none', 'off', 'optional', 'require', 'on', 'optional_no_ca'];
 const TRANSPARENT = new Set(['ifmodule', 'ifdefine', 'ifversion', 'iffile', 'ifdirective', 'ifsection']);
@@ -18,10 +18,12 @@ interface EvalState {
   defines: Map<string, string>;
   serverRoot?: string;
   loaded: Set<string>;
+  /** Included files already evaluated in this run. */
+  evaluated: Set<ParsedFile>;
 }
 
-export function loadApacheFile(ctx: LintContext, file: string): ParsedFile | undefined {
-  return loadParsedFile(ctx, file, parseApache);
+export function loadApacheFile(ctx: LintContext, file: string, from?: Directive): ParsedFile | undefined {
+  return loadParsedFile(ctx, file, parseApache, from);
 }
 
 function lname(d: Directive): string {
@@ -103,15 +105,21 @@ function evaluate(ctx: LintContext, ds: Directive[], st: EvalState, stack: strin
       if (d.args[1]) for (const k of moduleKeys(path.basename(d.args[1].value).replace(/\.so$/, '.c'))) st.loaded.add(k);
     } else if ((n === 'include' || n === 'includeoptional') && d.args[0]) {
       const pattern = d.args[0].value;
+      const skipped: Skipped[] = [];
       const files = ctx.options.resolveInclude
         ? safe(() => ctx.options.resolveInclude!(pattern, d.file, 'apache'))
-        : resolvePattern(pattern, apacheBases(ctx, st, d.file), ctx.fs, 'recurse').files;
+        : resolvePattern(pattern, apacheBases(ctx, st, d.file), ctx.fs, 'recurse', skipped).files;
+      reportSkipped(ctx, d, skipped);
       d.included = [];
       for (const f of files) {
         if (stack.includes(f) || stack.length > MAX_INCLUDE_DEPTH) continue;
-        const pf = loadApacheFile(ctx, f);
+        const pf = loadApacheFile(ctx, f, d);
         if (!pf) continue;
         d.included.push(pf);
+        // Each file is evaluated once per run: a folder of files that include each other by glob would
+        // otherwise be walked along every path (exponential in the number of files).
+        if (st.evaluated.has(pf)) continue;
+        st.evaluated.add(pf);
         evaluate(ctx, pf.directives, st, [...stack, f], true);
       }
     }
@@ -122,23 +130,40 @@ function safe(fn: () => string[]): string[] {
   try { return fn() ?? []; } catch { return []; }
 }
 
-/** Directives in effect at one level: includes and active conditional sections are see-through. */
-export function flatApache(ds: Directive[] | undefined, depth = 0): ApacheDirective[] {
-  if (!ds || depth > MAX_INCLUDE_DEPTH) return [];
+function isApacheInclude(d: ApacheDirective): boolean {
+  if (!d.included || d.name.length < 7) return false;
+  const n = lname(d);
+  return n === 'include' || n === 'includeoptional';
+}
+
+/**
+ * Directives in effect at one level: includes and active conditional sections are see-through. Each
+ * included file is inlined once per level (repeats and cycles add nothing); iterative, so neither deep
+ * includes nor deep <IfModule> nesting can overflow the stack.
+ */
+export function flatApache(ds: Directive[] | undefined): ApacheDirective[] {
+  if (!ds) return [];
   let plain = true;
   for (const d of ds as ApacheDirective[]) {
-    const n = d.name.length > 6 ? lname(d) : '';
-    if (d.active === false || (d.section && TRANSPARENT.has(lname(d))) || ((n === 'include' || n === 'includeoptional') && d.included)) { plain = false; break; }
+    if (d.active === false || (d.section && TRANSPARENT.has(lname(d))) || isApacheInclude(d)) { plain = false; break; }
   }
   if (plain) return ds as ApacheDirective[];
   const out: ApacheDirective[] = [];
-  for (const d0 of ds) {
-    const d = d0 as ApacheDirective;
+  const seen = new Set<ParsedFile>();
+  const stack: { ds: Directive[]; i: number }[] = [{ ds, i: 0 }];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    if (top.i >= top.ds.length) { stack.pop(); continue; }
+    const d = top.ds[top.i++] as ApacheDirective;
     if (d.active === false) continue;
-    const n = lname(d);
-    if (d.section && TRANSPARENT.has(n)) out.push(...flatApache(d.block, depth + 1));
-    else if ((n === 'include' || n === 'includeoptional') && d.included) for (const pf of d.included) out.push(...flatApache(pf.directives, depth + 1));
-    else out.push(d);
+    if (d.section && TRANSPARENT.has(lname(d))) { if (d.block) stack.push({ ds: d.block, i: 0 }); continue; }
+    if (isApacheInclude(d)) {
+      const files = d.included!.filter(pf => !seen.has(pf));
+      for (const pf of files) seen.add(pf);
+      for (let k = files.length - 1; k >= 0; k--) stack.push({ ds: files[k].directives, i: 0 });
+      continue;
+    }
+    out.push(d);
   }
   return out;
 }
@@ -205,7 +230,7 @@ function resolveApachePathUncached(ctx: LintContext, st: EvalState, written: str
 
 /** Lints an Apache tree rooted at `root` (already parsed and registered in ctx). */
 export function lintApache(ctx: LintContext, root: ParsedFile): void {
-  const st: EvalState = { defines: new Map(), loaded: new Set() };
+  const st: EvalState = { defines: new Map(), loaded: new Set(), evaluated: new Set([root]) };
   for (const name of ctx.settings.apacheDefines ?? []) st.defines.set(name, '');
   evaluate(ctx, root.directives, st, [root.file], true);
   const done = new Set<string>();

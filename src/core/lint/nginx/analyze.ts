@@ -3,10 +3,10 @@
 // against `nginx -t` in test/unit/lint/agreement.test.ts.
 import * as path from 'path';
 import { Directive, Finding, NginxDirective, ParsedFile } from '../types';
-import { blockIgnores, blockRef, finding, IgnoreSet, isIgnored, isLeg2, LazyIgnores, LintContext, loadParsedFile, memo, readCa, ref, serverNameMatches } from '../common';
+import { blockIgnores, blockRef, finding, IgnoreSet, isIgnored, isLeg2, LazyIgnores, LintContext, loadParsedFile, memo, readCa, ref, reportSkipped, serverNameMatches } from '../common';
 import { judgeCaFile, neededDepth } from '../ca';
 import { parseNginx } from './parser';
-import { resolvePattern } from '../paths';
+import { resolvePattern, Skipped } from '../paths';
 
 const VERIFY_VALUES = ['on', 'off', 'optional', 'optional_no_ca'];
 const MAX_INCLUDE_DEPTH = 32;
@@ -24,8 +24,8 @@ function nginxBases(ctx: LintContext, includer: string): string[] {
   return bases;
 }
 
-export function loadNginxFile(ctx: LintContext, file: string): ParsedFile | undefined {
-  return loadParsedFile(ctx, file, parseNginx);
+export function loadNginxFile(ctx: LintContext, file: string, from?: Directive): ParsedFile | undefined {
+  return loadParsedFile(ctx, file, parseNginx, from);
 }
 
 /** Follows `include` directives (globs allowed), attaching the parsed files to them. */
@@ -36,13 +36,15 @@ function expandIncludes(ctx: LintContext, pf: ParsedFile, stack: string[]): void
       if (d.name !== 'include' || d.args.length !== 1 || d.block) continue;
       if (Date.now() > ctx.deadline) { ctx.timedOut = true; return; }
       const pattern = d.args[0].value;
+      const skipped: Skipped[] = [];
       const files = ctx.options.resolveInclude
         ? safeResolve(() => ctx.options.resolveInclude!(pattern, d.file, 'nginx'))
-        : resolvePattern(pattern, nginxBases(ctx, d.file), ctx.fs, 'drop').files;
+        : resolvePattern(pattern, nginxBases(ctx, d.file), ctx.fs, 'drop', skipped).files;
+      reportSkipped(ctx, d, skipped);
       d.included = [];
       for (const f of files) {
         if (stack.includes(f) || stack.length > MAX_INCLUDE_DEPTH) continue; // nginx would recurse forever
-        const inc = loadNginxFile(ctx, f);
+        const inc = loadNginxFile(ctx, f, d);
         if (!inc) continue;
         d.included.push(inc);
         if (!(inc as { expanded?: boolean }).expanded) {
@@ -59,18 +61,32 @@ function safeResolve(fn: () => string[]): string[] {
   try { return fn() ?? []; } catch { return []; }
 }
 
-/** Directives of a block with includes replaced by the included files' directives. */
-export function flat(ds: Directive[] | undefined, depth = 0): NginxDirective[] {
+function isInclude(d: Directive): boolean {
+  return d.name === 'include' && !!d.included && !d.block;
+}
+
+/**
+ * Directives of a block with includes replaced by the included files' directives. Each file is inlined
+ * once per block (a second include of it, or an include cycle, adds nothing), so a folder of files that
+ * include each other by glob stays linear. Iterative: no recursion however deep the includes go.
+ */
+export function flat(ds: Directive[] | undefined): NginxDirective[] {
   if (!ds) return [];
   // Most blocks include nothing: hand back the block itself instead of a copy.
   let hasInclude = false;
-  for (const d of ds) if (d.name === 'include' && d.included && !d.block) { hasInclude = true; break; }
+  for (const d of ds) if (isInclude(d)) { hasInclude = true; break; }
   if (!hasInclude) return ds as NginxDirective[];
   const out: NginxDirective[] = [];
-  for (const d of ds) {
-    if (d.name === 'include' && d.included && !d.block) {
-      if (depth < MAX_INCLUDE_DEPTH) for (const pf of d.included) out.push(...flat(pf.directives, depth + 1));
-    } else out.push(d as NginxDirective);
+  const seen = new Set<ParsedFile>();
+  const stack: { ds: Directive[]; i: number }[] = [{ ds, i: 0 }];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    if (top.i >= top.ds.length) { stack.pop(); continue; }
+    const d = top.ds[top.i++];
+    if (!isInclude(d)) { out.push(d as NginxDirective); continue; }
+    const files = d.included!.filter(pf => !seen.has(pf));
+    for (const pf of files) seen.add(pf);
+    for (let k = files.length - 1; k >= 0; k--) stack.push({ ds: files[k].directives, i: 0 });
   }
   return out;
 }
