@@ -275,9 +275,13 @@ export function contains(node: SNode, p: Pos): boolean {
 }
 
 export function walk(nodes: SNode[], visit: (n: SNode) => void): void {
-  for (const n of nodes) {
+  const stack: { ns: SNode[]; i: number }[] = [{ ns: nodes, i: 0 }];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    if (top.i >= top.ns.length) { stack.pop(); continue; }
+    const n = top.ns[top.i++];
     visit(n);
-    if (n.children) walk(n.children, visit);
+    if (n.children) stack.push({ ns: n.children, i: 0 });
   }
 }
 
