@@ -114,6 +114,7 @@ export type RuleCode =
   | 'leg2-ca-file'
   | 'leg2-trusted-not-sent'
   | 'leg2-verify-depth'
+  | 'leg2-per-directory-verify'
   | 'tls-no-certificate'
   | 'parse-error'
   | 'unreadable';

@@ -178,8 +178,11 @@ describe('lint: nginx rules', function () {
     assert.deepStrictEqual(run(base('/srv/ca/ca.pem')), [['information', 1]]);
     assert.deepStrictEqual(run(base('/srv/ca/ca.pem', '    ssl_verify_depth 1;\n')), []);
     assert.deepStrictEqual(run(base('/srv/ca/ca.pem', '    ssl_verify_depth 5;\n')), [['information', 1]]);
-    assert.deepStrictEqual(run(base('/srv/ca/bundle.pem')), [['warning', 2]]);
-    assert.deepStrictEqual(run(base('/srv/ca/bundle.pem', '    ssl_verify_depth 2;\n')), []);
+    // nginx counts like OpenSSL: the intermediates between the client certificate and the trust anchor
+    assert.deepStrictEqual(run(base('/srv/ca/ca.pem', '    ssl_verify_depth 0;\n')), []);
+    assert.deepStrictEqual(run(base('/srv/ca/bundle.pem')), [['information', 1]]);
+    assert.deepStrictEqual(run(base('/srv/ca/bundle.pem', '    ssl_verify_depth 0;\n')), [['warning', 1]]);
+    assert.deepStrictEqual(run(base('/srv/ca/bundle.pem', '    ssl_verify_depth 2;\n')), [['information', 1]]);
   });
 
   it('follows includes: a server whose TLS settings live in an included snippet', () => {
