@@ -277,6 +277,11 @@ export interface LintSettings {
   nginxPrefix?: string;
   /** Apache ServerRoot (default: a ServerRoot directive, else the main file's folder). */
   apacheServerRoot?: string;
+  /**
+   * Path of the client CA on the server, written into suggestions (setting mtls.lint.serverCaPath.<dialect>;
+   * default /etc/nginx/cloudflare/origin-pull-ca.pem, /etc/apache2/cloudflare/origin-pull-ca.pem).
+   */
+  serverCaPath?: string;
   /** Apache `-D` names considered defined (for `<IfDefine>`), in addition to `Define`s. */
   apacheDefines?: string[];
 }

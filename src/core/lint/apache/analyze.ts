@@ -7,6 +7,7 @@ import { ApacheDirective, Directive, Finding, ParsedFile } from '../types';
 import { blockIgnores, blockRef, finding, isIgnored, isLeg2, LintContext, loadParsedFile, memo, readCa, ref, reportSkipped, serverNameMatches } from '../common';
 import { analyzeCaFile, CaFileAnalysis, judgeCaFile, neededDepth } from '../ca';
 import { parseApache } from './parser';
+import { serverCaPath } from '../serverCa';
 import { isUnder, resolvePattern, Skipped } from '../paths';
 
 const VERIFY_VALUES = ['none', 'off', 'optional', 'require', 'on', 'optional_no_ca'];
@@ -405,12 +406,12 @@ function lintSite(
     const requireMsg = `SSLVerifyClient ${verify!.args[0].value} with no SSLCACertificateFile or SSLCACertificatePath: Apache starts but logs AH01897 ("no CAs are known for verification") and then refuses every client. Add SSLCACertificateFile with the origin-pull CA (or your own AOP CA).`;
     const optionalMsg = `SSLVerifyClient optional with no SSLCACertificateFile or SSLCACertificatePath: Apache starts without a warning, but every client that presents a certificate — Cloudflare, once Authenticated Origin Pulls is on — fails the handshake, while clients without one get in. Add SSLCACertificateFile with the origin-pull CA (or your own AOP CA).`;
     emit(finding(verify!.file, verify!.args[0], mode === 'require' ? 'error' : 'warning', 'leg2-no-ca', mode === 'require' ? requireMsg : optionalMsg,
-      { ...base, block: blk(), directive: ref(ctx, verify!), verifyClient: ref(ctx, verify!), suggestedDirectives: ['SSLCACertificateFile /etc/ssl/cloudflare/origin-pull-ca.pem'] }), ignored, names);
+      { ...base, block: blk(), directive: ref(ctx, verify!), verifyClient: ref(ctx, verify!), suggestedDirectives: [`SSLCACertificateFile ${serverCaPath('apache', ctx.settings.serverCaPath)}`] }), ignored, names);
   } else if (!hasCa) {
     for (const d of innerRequire) {
       emit(finding(d.file, d.args[0], 'warning', 'leg2-no-ca',
         `SSLVerifyClient ${d.args[0].value} here, but the virtual host has no SSLCACertificateFile or SSLCACertificatePath: no client certificate can be verified, so this part of the site refuses everyone. Add SSLCACertificateFile to the <VirtualHost>.`,
-        { ...base, block: blk(), directive: ref(ctx, d), verifyClient: ref(ctx, d), suggestedDirectives: ['SSLCACertificateFile /etc/ssl/cloudflare/origin-pull-ca.pem'] }), ignored, names);
+        { ...base, block: blk(), directive: ref(ctx, d), verifyClient: ref(ctx, d), suggestedDirectives: [`SSLCACertificateFile ${serverCaPath('apache', ctx.settings.serverCaPath)}`] }), ignored, names);
     }
   }
 
@@ -463,7 +464,7 @@ function lintSite(
     const partly = innerRequire.map(d => sectionOf(d)).filter((x): x is ApacheDirective => !!x).map(sec => `<${sec.name} ${argsText(sec)}>`);
     const why = partly.length ? `only ${[...new Set(partly)].slice(0, 3).join(', ')} ${partly.length > 1 ? 'require' : 'requires'} one; the rest of the site does not`
       : mode === 'none' ? `SSLVerifyClient is ${verify!.args[0].value}` : 'there is no SSLVerifyClient';
-    const add = hasCa ? ['SSLVerifyClient require'] : ['SSLCACertificateFile /etc/ssl/cloudflare/origin-pull-ca.pem', 'SSLVerifyClient require'];
+    const add = hasCa ? ['SSLVerifyClient require'] : [`SSLCACertificateFile ${serverCaPath('apache', ctx.settings.serverCaPath)}`, 'SSLVerifyClient require'];
     emit(finding(anchor.file, anchorRange, 'warning', 'leg2-no-client-auth',
       `This TLS virtual host does not require a client certificate (${why}), so Leg 2 is open: anyone who reaches the origin directly bypasses Cloudflare. Require Cloudflare's certificate: ${add.join('; ')} — or add "# mtls-lint: ignore leg2-no-client-auth" if this site is not behind Cloudflare.`,
       { ...base, block: blk(), directive: ref(ctx, anchor), verifyClient: verify ? ref(ctx, verify) : undefined, clientCa: caDir ? ref(ctx, caDir) : undefined, suggestedValue: 'require', suggestedDirectives: add }), ignored, names);

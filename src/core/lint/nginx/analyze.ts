@@ -6,6 +6,7 @@ import { Directive, Finding, NginxDirective, ParsedFile } from '../types';
 import { blockIgnores, blockRef, finding, IgnoreSet, isIgnored, isLeg2, LazyIgnores, LintContext, loadParsedFile, memo, readCa, ref, reportSkipped, serverNameMatches } from '../common';
 import { judgeCaFile, neededDepth } from '../ca';
 import { parseNginx } from './parser';
+import { serverCaPath } from '../serverCa';
 import { resolvePattern, Skipped } from '../paths';
 
 const VERIFY_VALUES = ['on', 'off', 'optional', 'optional_no_ca'];
@@ -279,7 +280,7 @@ function lintServer(
     const extra = trusted ? ` The CA in ssl_trusted_certificate (${trusted.args[0]?.value}) is not enough: move it to ssl_client_certificate.` : '';
     emit(finding(verify!.file, verify!.args[0], 'error', 'leg2-no-ca',
       `ssl_verify_client ${mode} without ssl_client_certificate: nginx -t fails (no ssl_client_certificate for ssl_verify_client), since there is no CA to verify Cloudflare's client certificate against. Add ssl_client_certificate with the origin-pull CA (or your own AOP CA).${extra}`,
-      { dialect: 'nginx', block: blk(), directive: ref(ctx, verify!), verifyClient: ref(ctx, verify!), trustedCa: trusted ? ref(ctx, trusted) : undefined, caPath: trusted?.args[0]?.value, suggestedDirectives: [`ssl_client_certificate ${trusted?.args[0]?.raw ?? '/etc/ssl/cloudflare/origin-pull-ca.pem'};`] }), ignored, names);
+      { dialect: 'nginx', block: blk(), directive: ref(ctx, verify!), verifyClient: ref(ctx, verify!), trustedCa: trusted ? ref(ctx, trusted) : undefined, caPath: trusted?.args[0]?.value, suggestedDirectives: [`ssl_client_certificate ${trusted?.args[0]?.raw ?? serverCaPath('nginx', ctx.settings.serverCaPath)};`] }), ignored, names);
   }
 
   // leg2-trusted-not-sent
@@ -321,7 +322,7 @@ function lintServer(
   // leg2-no-client-auth
   if (mode === 'absent' || mode === 'off') {
     const why = mode === 'off' ? 'ssl_verify_client is off' : 'there is no ssl_verify_client';
-    const dirsToAdd = clientCa ? ['ssl_verify_client on;'] : ['ssl_client_certificate /etc/ssl/cloudflare/origin-pull-ca.pem;', 'ssl_verify_client on;'];
+    const dirsToAdd = clientCa ? ['ssl_verify_client on;'] : [`ssl_client_certificate ${serverCaPath('nginx', ctx.settings.serverCaPath)};`, 'ssl_verify_client on;'];
     emit(finding(anchor.file, anchorRange, 'warning', 'leg2-no-client-auth',
       `This TLS server does not require a client certificate (${why}), so Leg 2 is open: anyone who reaches the origin directly bypasses Cloudflare. Require Cloudflare's certificate: ${dirsToAdd.join(' ')} — or add "# mtls-lint: ignore leg2-no-client-auth" if this site is not behind Cloudflare.`,
       { dialect: 'nginx', block: blk(), directive: ref(ctx, anchor), verifyClient: verify ? ref(ctx, verify) : undefined, clientCa: clientCa ? ref(ctx, clientCa) : undefined, trustedCa: trusted ? ref(ctx, trusted) : undefined, suggestedValue: 'on', suggestedDirectives: dirsToAdd }), ignored, names);
