@@ -2,6 +2,7 @@
 // quick-fixes, CA file reading, ignore markers.
 import { BlockRef, Comment, Directive, DirectiveRef, Finding, FindingData, LintFs, LintOptions, LintSettings, ParsedFile, Range, RuleCode, Severity } from './types';
 import { analyzeCaFile, CaFileAnalysis } from './ca';
+import { detectIndentUnit, splitLines } from './text';
 import { LEG2_CODES } from './rules';
 import type { Skipped } from './paths';
 
@@ -122,27 +123,9 @@ export function eolOf(ctx: LintContext, file: string): string {
   return n > 0 && t[n - 1] === '\r' ? '\r\n' : '\n';
 }
 
-/** The file's indentation unit: a tab, or the smallest positive run of leading spaces (default 4). */
+/** The file's indentation unit ('\t' or some spaces), the same way the quick-fixes detect it. */
 export function indentUnitOf(ctx: LintContext, file: string): string {
-  return memo(ctx, `indent\0${file}`, () => {
-    const t = ctx.texts.get(file) ?? '';
-    let min = Infinity;
-    for (let p = 0; p < t.length; ) {
-      const c = t.charCodeAt(p);
-      if (c === 9) return '\t';
-      if (c === 32) {
-        let q = p + 1;
-        while (t.charCodeAt(q) === 32) q++;
-        const n = q - p;
-        const after = t.charCodeAt(q);
-        if (q < t.length && after !== 9 && after !== 10 && after !== 13 && n < min) min = n;
-      }
-      const nl = t.indexOf('\n', p);
-      if (nl < 0) break;
-      p = nl + 1;
-    }
-    return min === Infinity || min > 8 ? '    ' : ' '.repeat(min);
-  });
+  return memo(ctx, `indent\0${file}`, () => detectIndentUnit(splitLines(ctx.texts.get(file) ?? '')));
 }
 
 function restOfLineIsBlank(ctx: LintContext, file: string, line: number, column: number, dialect: 'nginx' | 'apache'): boolean {

@@ -4,7 +4,7 @@
 // Edit ranges use the linter's convention: 1-based lines and columns (UTF-16 code units, a tab is one
 // column), end exclusive. To convert to VS Code: new Range(line-1, column-1, endLine-1, endColumn-1).
 // Edits of one fix never overlap; apply them all at once (applyEdits, or one WorkspaceEdit).
-import type { Dialect, Finding, RuleCode } from '../types';
+import type { Dialect, Finding, ParsedFile, RuleCode } from '../types';
 import {
   Pos, SNode, Structure, childrenNamed, comparePos, innermost, readStructure, sameName, walk,
 } from './structure';
@@ -61,6 +61,8 @@ export interface FixOptions {
   dialect?: Dialect;
   /** Verify depth to write (default: finding.data.suggestedDepth, else 1). */
   depth?: number;
+  /** The linter's parse tree of exactly `text` (from lintTextDetailed), to skip parsing it again. */
+  parsed?: ParsedFile;
 }
 
 const VERIFY = { nginx: 'ssl_verify_client', apache: 'SSLVerifyClient' } as const;
@@ -128,7 +130,7 @@ interface Ctx {
 
 function context(text: string, finding: Finding, options: FixOptions): Ctx {
   const d: Dialect = options.dialect ?? finding.data?.dialect ?? guessDialect(text);
-  const s = readStructure(text, d);
+  const s = readStructure(text, d, options.parsed, finding.file);
   const at: Pos = { line: finding.line, column: finding.column };
   let block = innermost(s.nodes, at, n => isBlockNode(n, d));
   // The finding may sit outside the block (e.g. an inherited http-level directive): use data.block.
