@@ -32,6 +32,8 @@ export type FixKind =
   | 'move-to-client-ca' // ssl_trusted_certificate -> ssl_client_certificate
   | 'set-verify-depth' // add or lower the verify depth
   | 'replace-ca' // point the CA directive at another CA
+  | 'move-to-server' // nginx: client verification written in a location, moved to its server block
+  | 'move-to-vhost' // Apache: per-directory SSLVerifyClient, moved to the virtual host
   | 'ignore'; // add `# mtls-lint: ignore <code>` to the block
 
 /** A CA a fix can point the config at. */
@@ -250,6 +252,10 @@ export function computeFixes(text: string, finding: Finding, options: FixOptions
         break;
       case 'leg2-invalid-value':
         pushIf(out, fixValue(c));
+        pushIf(out, moveVerificationUp(c, 'move-to-server'));
+        break;
+      case 'leg2-per-directory-verify':
+        pushIf(out, moveVerificationUp(c, 'move-to-vhost'));
         break;
       case 'leg2-trusted-not-sent':
         pushIf(out, moveTrustedToClient(c, true));
@@ -439,4 +445,43 @@ function ignoreFix(c: Ctx): Fix | undefined {
   const edit = insertLinesAfter(c, block.bodyStart, innerIndent(c, block), [`# mtls-lint: ignore ${c.finding.code}`]);
   const what = c.d === 'nginx' ? 'server block' : 'virtual host';
   return { kind: 'ignore', code: c.finding.code, title: `Ignore ${c.finding.code} in this ${what} (not behind Cloudflare)`, edits: [edit] };
+}
+
+/** The whole lines a directive occupies (with its line end), when nothing else shares them; else its own range. */
+function removalRange(c: Ctx, n: SNode): EditRange {
+  const first = c.s.lines[n.start.line - 1] ?? '';
+  const last = c.s.lines[n.end.line - 1] ?? '';
+  const alone = n.indent !== undefined && /^\s*(#.*)?$/.test(last.slice(n.end.column - 1)) && first.slice(0, n.start.column - 1).trim() === '';
+  if (!alone) return { line: n.start.line, column: n.start.column, endLine: n.end.line, endColumn: n.end.column };
+  if (n.end.line < c.s.lines.length) return { line: n.start.line, column: 1, endLine: n.end.line + 1, endColumn: 1 };
+  return { line: n.start.line, column: 1, endLine: n.end.line, endColumn: last.length + 1 };
+}
+
+/**
+ * Client verification written where it does not work well: nginx `ssl_verify_client` inside a location
+ * (nginx -t refuses it) or Apache `SSLVerifyClient` inside a <Location>/<Directory> (renegotiation or
+ * post-handshake auth). The fix removes it there and requires the certificate in the server block / virtual
+ * host, replacing the value of one already there.
+ */
+function moveVerificationUp(c: Ctx, kind: 'move-to-server' | 'move-to-vhost'): Fix | undefined {
+  const d = c.d;
+  if ((kind === 'move-to-server') !== (d === 'nginx')) return undefined;
+  const node = c.directive && sameName(c.directive.name, VERIFY[d], d) ? c.directive : undefined;
+  if (!node || !node.parent) return undefined;
+  let block: SNode | undefined = node.parent;
+  while (block && !isBlockNode(block, d)) block = block.parent;
+  if (!block || node.parent === block) return undefined;
+  const edits: TextEdit[] = [{ range: removalRange(c, node), newText: '' }];
+  const existing = nodeInBlock(c, block, VERIFY[d]);
+  if (existing) {
+    const e = replaceArg(existing, 0, REQUIRED[d]);
+    if (e && existing.args[0]?.value !== REQUIRED[d]) edits.push(e);
+  } else {
+    const saved = c.block;
+    c.block = block;
+    edits.push(insertLinesAfter(c, insertionPoint(c, block).pos, innerIndent(c, block), [lineForDirective(d, VERIFY[d], REQUIRED[d])]));
+    c.block = saved;
+  }
+  const where = d === 'nginx' ? 'the server block' : 'the virtual host';
+  return { kind, code: c.finding.code, title: `Move client verification to ${where} (${VERIFY[d]} ${REQUIRED[d]})`, edits, isPreferred: kind === 'move-to-vhost' };
 }
