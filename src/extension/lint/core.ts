@@ -82,6 +82,12 @@ export function editorAwareFs(): Pick<LintFs, 'readFile' | 'fileExists' | 'probl
   return overlayLintFs(open);
 }
 
+/** The setting mtls.lint.serverCaPath.<dialect> (undefined: the conventional path). */
+export function serverCaSetting(uri: vscode.Uri | undefined, dialect: Dialect): string | undefined {
+  const v = lintConfig(uri).get<string>(`serverCaPath.${dialect}`);
+  return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+}
+
 export function ignoreCodes(uri?: vscode.Uri): string[] {
   const v = lintConfig(uri).get<string[]>('ignore');
   return Array.isArray(v) ? v : [];

@@ -6,7 +6,7 @@ import { Shared } from '../context';
 import type { Finding } from '../../core/lint/types';
 import {
   LANGUAGE_DIALECT, RULE_SCHEME, editorAwareFs, findingKey, ignoreCodes, lintConfig, loadCore, matchesConfig,
-  toDiagnostic, toRange, workspaceRootFor,
+  serverCaSetting, toDiagnostic, toRange, workspaceRootFor,
 } from './core';
 import { LintCodeActionProvider, registerFixCommands } from './actions';
 import { RuleDocumentProvider, registerExplain } from './explain';
@@ -87,7 +87,7 @@ export class LintController implements vscode.Disposable {
       findings = core.lintText(text, {
         file,
         dialect,
-        settings: { ignoreCodes: ignoreCodes(doc.uri), workspaceRoot: workspaceRootFor(doc.uri) },
+        settings: { ignoreCodes: ignoreCodes(doc.uri), workspaceRoot: workspaceRootFor(doc.uri), serverCaPath: serverCaSetting(doc.uri, dialect) },
         fs: fsAccess,
       });
     } catch (err) {

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import * as fs from 'fs';
 import type { Finding } from '../../core/lint/types';
 import type { LintController } from './index';
-import { LANGUAGE_DIALECT, editorAwareFs, ignoreCodes, includeGlobs, loadCore, workspaceRootFor } from './core';
+import { LANGUAGE_DIALECT, editorAwareFs, ignoreCodes, includeGlobs, loadCore, serverCaSetting, workspaceRootFor } from './core';
 
 const EXCLUDE = '**/{node_modules,.git,.vscode-test,.mtls}/**';
 /** Names searched for content sniffing, beyond mtls.lint.include. */
@@ -61,7 +61,7 @@ export async function lintWorkspace(controller: LintController): Promise<Workspa
       if (!perFile.has(file)) perFile.set(file, new Map());
       let findings: Finding[] = [];
       try {
-        findings = core.lintText(text, { file, dialect, settings: { ignoreCodes: ignoreCodes(uri), workspaceRoot: workspaceRootFor(uri) }, fs: fsAccess });
+        findings = core.lintText(text, { file, dialect, settings: { ignoreCodes: ignoreCodes(uri), workspaceRoot: workspaceRootFor(uri), serverCaPath: serverCaSetting(uri, dialect) }, fs: fsAccess });
       } catch (err) {
         log.error(`lint ${file}: ${(err as Error).message}`);
       }

@@ -160,16 +160,24 @@ describe('Origin config linting', function () {
     assert.ok(titles.includes('Ignore leg2-no-client-auth in this server block (not behind Cloudflare)'));
     assert.ok(titles.includes('Explain leg2-no-client-auth'));
 
+    // Fixes write the CA's path on the server, never this machine's store or the extension's media folder.
     assert.ok(await vscode.workspace.applyEdit(wsAction.edit!));
     assert.strictEqual(doc.getText(), NGINX.replace('ssl_certificate_key /etc/ssl/shop.key;\n',
-      `ssl_certificate_key /etc/ssl/shop.key;\n    ssl_client_certificate ${storeCa};\n    ssl_verify_client on;\n    ssl_verify_depth 1;\n`));
+      'ssl_certificate_key /etc/ssl/shop.key;\n    ssl_client_certificate /etc/nginx/cloudflare/hosttest-ca-ca.pem;\n    ssl_verify_client on;\n    ssl_verify_depth 1;\n'));
+    assert.ok(!doc.getText().includes(workspaceRoot()), 'no path of this machine in the config');
     await vscode.commands.executeCommand('workbench.action.files.revert');
 
     const again = (await diagnosticsWith(doc.uri, ['leg2-no-client-auth'])).find(x => codeOf(x) === 'leg2-no-client-auth')!;
     const cf2 = (await actionsFor(doc.uri, again)).find(a => a.title === cf.title)!;
     assert.ok(await vscode.workspace.applyEdit(cf2.edit!));
     assert.strictEqual(doc.getText(), NGINX.replace('ssl_certificate_key /etc/ssl/shop.key;\n',
-      `ssl_certificate_key /etc/ssl/shop.key;\n    ssl_client_certificate ${pullCa};\n    ssl_verify_client on;\n    ssl_verify_depth 1;\n`));
+      'ssl_certificate_key /etc/ssl/shop.key;\n    ssl_client_certificate /etc/nginx/cloudflare/origin-pull-ca.pem;\n    ssl_verify_client on;\n    ssl_verify_depth 1;\n'));
+    // The action then offers to save the CA file beside the config, where the linter finds it again.
+    assert.strictEqual(cf2.command?.command, 'mtls.lint.saveCaBesideConfig');
+    const saved = await vscode.commands.executeCommand<string>('mtls.lint.saveCaBesideConfig', ...(cf2.command!.arguments ?? []), { ask: false });
+    assert.strictEqual(saved, path.join(path.dirname(doc.uri.fsPath), 'cloudflare', 'origin-pull-ca.pem'));
+    assert.strictEqual(fs.readFileSync(saved, 'utf8'), fs.readFileSync(pullCa, 'utf8'));
+    fs.rmSync(path.dirname(saved), { recursive: true, force: true });
     // once fixed, the warning goes away
     await waitFor(() => !ours(doc.uri).some(x => codeOf(x) === 'leg2-no-client-auth'), 'leg2-no-client-auth to go away');
     await vscode.commands.executeCommand('workbench.action.files.revert');
@@ -228,7 +236,8 @@ describe('Origin config linting', function () {
       const action = actions.find(a => (typeof row.title === 'string' ? a.title === row.title : row.title.test(a.title)));
       assert.ok(action?.edit, `no action ${row.title}; have ${actions.map(a => a.title).join(' | ')}`);
       assert.ok(await vscode.workspace.applyEdit(action.edit));
-      assert.strictEqual(doc.getText(), row.expected(text).replace(/PULLCA/g, pullCa));
+      const serverCa = row.rel.includes('apache2') ? '/etc/apache2/cloudflare/origin-pull-ca.pem' : '/etc/nginx/cloudflare/origin-pull-ca.pem';
+      assert.strictEqual(doc.getText(), row.expected(text).replace(/PULLCA/g, serverCa));
       await waitFor(() => !ours(doc.uri).some(x => codeOf(x) === row.code && x.range.isEqual(d.range)), `${row.code} to go away after the fix`);
       await vscode.commands.executeCommand('workbench.action.files.save');
     });

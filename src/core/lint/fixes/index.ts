@@ -38,8 +38,10 @@ export type FixKind =
 
 /** A CA a fix can point the config at. */
 export interface CaChoice {
-  /** Absolute path written into the config. */
+  /** Path of the CA on the server, written into the config (never a path of the machine running the fix). */
   path: string;
+  /** Local file with the CA's content (the bundled origin-pull CA, a workspace CA), for a copy beside the config. */
+  source?: string;
   /** Short name for titles: 'origin-pull CA', 'workspace CA Acme Root', ... */
   label: string;
   kind: 'origin-pull' | 'workspace' | 'typed';
