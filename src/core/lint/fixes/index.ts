@@ -485,5 +485,5 @@ function moveVerificationUp(c: Ctx, kind: 'move-to-server' | 'move-to-vhost'): F
     c.block = saved;
   }
   const where = d === 'nginx' ? 'the server block' : 'the virtual host';
-  return { kind, code: c.finding.code, title: `Move client verification to ${where} (${VERIFY[d]} ${REQUIRED[d]})`, edits, isPreferred: kind === 'move-to-vhost' };
+  return { kind, code: c.finding.code, title: `Move client verification to ${where} (${VERIFY[d]} ${REQUIRED[d]})`, edits, isPreferred: true };
 }
