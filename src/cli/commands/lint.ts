@@ -53,7 +53,7 @@ export const command: CliCommand = {
       'ca-file': { type: 'string' },
     }, true);
     const format = values.format as string;
-    if (format !== 'text' && format !== 'json' && format !== 'sarif') throw new MtlsError('usage', `--format must be text, json or sarif, not "${format}".`);
+    if (format !== 'text' && format !== 'json' && format !== 'sarif') throw new MtlsError('usage', `--format must be text or json, or sarif for code scanning, not "${format}".`);
     if (positionals.length === 0) throw new MtlsError('usage', 'Give at least one file or folder to check.');
     if (values.fix && values.diff) throw new MtlsError('usage', 'Use --fix (write the fixes) or --diff (show them), not both.');
     const caFile = values['ca-file'] as string | undefined;
