@@ -77,9 +77,14 @@ export function findingKey(code: string, r: vscode.Range): string {
  * extension host or fills its memory).
  */
 export function editorAwareFs(): Pick<LintFs, 'readFile' | 'fileExists' | 'problem'> {
+  return overlayLintFs(openDocumentTexts());
+}
+
+/** The texts of open file documents (unsaved edits included), by normalized path. */
+export function openDocumentTexts(): Map<string, string> {
   const open = new Map<string, string>();
   for (const d of vscode.workspace.textDocuments) if (d.uri.scheme === 'file') open.set(path.normalize(d.uri.fsPath), d.getText());
-  return overlayLintFs(open);
+  return open;
 }
 
 /** The setting mtls.lint.serverCaPath.<dialect> (undefined: the conventional path). */
