@@ -14,7 +14,7 @@ export interface WorkerRequest {
   open: [string, string][];
 }
 
-export type WorkerResponse = { id: number; findings: Finding[]; error?: undefined } | { id: number; findings?: undefined; error: string };
+export type WorkerResponse = { id: number; json: string; error?: undefined } | { id: number; json?: undefined; error: string };
 
 export class LintWorker {
   private worker?: Worker;
@@ -34,7 +34,7 @@ export class LintWorker {
       this.pending.delete(m.id);
       clearTimeout(p.timer);
       if (m.error !== undefined) p.reject(new Error(m.error));
-      else p.resolve(m.findings);
+      else p.resolve(JSON.parse(m.json) as Finding[]);
     });
     const fail = (err: Error) => {
       if (this.worker === w) this.worker = undefined;

@@ -10,7 +10,8 @@ parentPort?.on('message', (m: WorkerRequest) => {
   let reply: WorkerResponse;
   try {
     const fs = overlayLintFs(new Map(m.open));
-    reply = { id: m.id, findings: lintText(m.text, { ...m.options, fs }) };
+    // As one JSON string: copying a string and JSON.parse cost the receiving thread less than cloning the objects.
+    reply = { id: m.id, json: JSON.stringify(lintText(m.text, { ...m.options, fs })) };
   } catch (err) {
     reply = { id: m.id, error: (err as Error)?.message ?? String(err) };
   }
