@@ -4,10 +4,7 @@ import { Dialect, Finding, JsonFinding, LintOptions, LintResult, ParsedFile } fr
 import { detectDialect, isLikelyConfigFile } from './detect';
 import { resolveFs } from './fs';
 import { isIgnored, LintContext, lineIgnores } from './common';
-import { parseNginx } from './nginx/parser';
-import { parseApache } from './apache/parser';
-import { lintNginx } from './nginx/analyze';
-import { lintApache } from './apache/analyze';
+import { DIALECTS } from './dialects';
 
 const DEFAULT_BUDGET_MS = 5000;
 
@@ -39,7 +36,7 @@ export function lintTextDetailed(text: string, options: LintOptions): LintResult
   };
   let root: ParsedFile;
   try {
-    root = dialect === 'apache' ? parseApache(text, file, { deadline: ctx.deadline }) : parseNginx(text, file, { deadline: ctx.deadline });
+    root = DIALECTS[dialect].parse(text, file, { deadline: ctx.deadline });
   } catch (err) {
     // Defensive: the parsers are written not to throw; if one does, say so instead of crashing the caller.
     root = { file, dialect, directives: [], comments: [], findings: [], lineCount: 1 };
@@ -51,8 +48,7 @@ export function lintTextDetailed(text: string, options: LintOptions): LintResult
   for (const f of root.findings) ctx.findings.push(f);
   if (options.followIncludes === false) ctx.options = { ...options, resolveInclude: () => [] };
   try {
-    if (dialect === 'apache') lintApache(ctx, root);
-    else lintNginx(ctx, root);
+    DIALECTS[dialect].lint(ctx, root);
   } catch (err) {
     ctx.findings.push({ file, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', code: 'parse-error', message: `Internal error while checking this file: ${(err as Error)?.message ?? err}` });
   }

@@ -118,12 +118,15 @@ function lineStarts(text: string): number[] {
   return starts;
 }
 
+/** The dialects quick-fixes are written for. */
+type FixDialect = 'nginx' | 'apache';
+
 // ------------------------------------------------------------------------------------------- context
 
 interface Ctx {
   text: string;
   finding: Finding;
-  d: Dialect;
+  d: FixDialect;
   s: Structure;
   at: Pos;
   /** The server / VirtualHost the finding is in. */
@@ -133,7 +136,10 @@ interface Ctx {
 }
 
 function context(text: string, finding: Finding, options: FixOptions): Ctx {
-  const d: Dialect = options.dialect ?? finding.data?.dialect ?? guessDialect(text);
+  const given: Dialect = options.dialect ?? finding.data?.dialect ?? guessDialect(text);
+  // Quick-fixes exist for the dialects below; for any other the caller gets none (computeFixes catches this).
+  if (given !== 'nginx' && given !== 'apache') throw new Error(`no quick-fixes for ${given}`);
+  const d: FixDialect = given;
   const s = readStructure(text, d, options.parsed, finding.file);
   const at: Pos = { line: finding.line, column: finding.column };
   let block = innermost(s.nodes, at, n => isBlockNode(n, d));
