@@ -283,5 +283,5 @@ export function parseApache(text: string, file: string, options: ApacheParseOpti
     sec.endLine = lineCount;
     sec.endColumn = lastLen + 1;
   }
-  return { file, dialect: 'apache', directives: root.children, comments, findings: capFindings(findings, file), lineCount };
+  return { file, dialect: 'apache', directives: root.children, comments, findings: capFindings(findings), lineCount };
 }

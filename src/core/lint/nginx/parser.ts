@@ -230,7 +230,7 @@ export const MAX_NESTING = 100;
 export const MAX_PARSE_FINDINGS = 100;
 
 /** Sorts parse findings by position and keeps the first MAX_PARSE_FINDINGS, plus one that counts the rest. */
-export function capFindings(findings: Finding[], file: string): Finding[] {
+export function capFindings(findings: Finding[]): Finding[] {
   findings.sort((a, b) => a.line - b.line || a.column - b.column);
   if (findings.length <= MAX_PARSE_FINDINGS) return findings;
   const kept = findings.slice(0, MAX_PARSE_FINDINGS);
@@ -383,5 +383,5 @@ export function parseNginx(text: string, file: string, options: NginxParseOption
     owner.endLine = eofLine;
     owner.endColumn = eofCol;
   }
-  return { file, dialect: 'nginx', directives: root.children, comments, findings: capFindings(findings, file), lineCount: lx.line };
+  return { file, dialect: 'nginx', directives: root.children, comments, findings: capFindings(findings), lineCount: lx.line };
 }
