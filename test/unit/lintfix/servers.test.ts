@@ -181,7 +181,7 @@ describe('lint snippets against real nginx and Apache', function () {
 
   const paths = (s: string) => s
     .replace('/etc/ssl/certs/origin.pem', pki.serverCert).replace('/etc/ssl/private/origin.key', pki.serverKey)
-    .replace('/etc/ssl/certs/authenticated_origin_pull_ca.pem', pki.caCert).replace('/var/www/html', '__DIR__/htdocs')
+    .replace('/etc/nginx/cloudflare/origin-pull-ca.pem', pki.caCert).replace('/etc/apache2/cloudflare/origin-pull-ca.pem', pki.caCert).replace('/var/www/html', '__DIR__/htdocs')
     .replace('example.com', 'localhost');
 
   it('nginx aop-server: passes nginx -t and requires a client certificate', async () => {
