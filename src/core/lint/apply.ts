@@ -167,7 +167,7 @@ export function unifiedDiff(shown: string, before: string, after: string): strin
   for (const op of ops) { aAt.push(aLine); bAt.push(bLine); if (op.kind !== '+') aLine++; if (op.kind !== '-') bLine++; }
   while (i < ops.length) {
     if (ops[i].kind === ' ') { i++; continue; }
-    let start = Math.max(0, i - C);
+    const start = Math.max(0, i - C);
     let end = i;
     // extend the hunk while changes are within 2*C lines of each other
     for (;;) {
@@ -184,7 +184,6 @@ export function unifiedDiff(shown: string, before: string, after: string): strin
     out.push(`@@ -${aCount ? aAt[start] : aAt[start] - 1},${aCount} +${bCount ? bAt[start] : bAt[start] - 1},${bCount} @@`);
     for (const o of slice) out.push(o.kind + o.line);
     i = stop;
-    start = stop;
   }
   return out.join('\n') + '\n';
 }

@@ -1,4 +1,4 @@
-// Public types of the origin-config linter (issue 3). Pure data: no vscode, no fs.
+// Public types of the origin-config linter. Pure data: no vscode, no fs.
 //
 // Positions everywhere are 1-based lines and 1-based columns counted in UTF-16 code units of the
 // file's text (what a JS string index and VS Code's Position count), a tab counting as one column.

@@ -42,7 +42,7 @@ export function originPullCa(context: vscode.ExtensionContext, uri: vscode.Uri |
 /** CAs of the workspace store (`<store>/<name>/ca.pem`), each written as `<server CA folder>/<name>-ca.pem`. */
 export function workspaceCas(storeRoot: string | undefined, uri: vscode.Uri | undefined, dialect: Dialect): CaChoice[] {
   if (!storeRoot) return [];
-  let names: string[] = [];
+  let names: string[];
   try { names = fs.readdirSync(storeRoot).sort(); } catch { return []; }
   const configured = lintConfig(uri).get<string>(`serverCaPath.${dialect}`);
   return names

@@ -223,7 +223,7 @@ export function parseApache(text: string, file: string, options: ApacheParseOpti
       while (k < end && !isWs(s[k]) && s[k] !== '>') k++;
       const name = s.slice(i + 1, k);
       let argsEnd = end;
-      let tagEnd = end;
+      const tagEnd = end;
       if (s[end - 1] === '>') {
         argsEnd = end - 1;
       } else {

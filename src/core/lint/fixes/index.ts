@@ -1,4 +1,4 @@
-// Quick-fixes for origin-config findings (issue 3). Pure: text + finding in, named fixes out, each fix a
+// Quick-fixes for origin-config findings. Pure: text + finding in, named fixes out, each fix a
 // list of text edits in the file's own indentation and line endings. No vscode, no fs.
 //
 // Edit ranges use the linter's convention: 1-based lines and columns (UTF-16 code units, a tab is one

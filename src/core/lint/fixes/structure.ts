@@ -61,7 +61,7 @@ export { splitLines, detectIndentUnit } from '../text';
 export function readStructure(text: string, dialect: Dialect, parsed?: ParsedFile, file = 'config'): Structure {
   const lines = splitLines(text);
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
-  let nodes: SNode[] = [];
+  let nodes: SNode[];
   try {
     const pf = parsed ?? parseConfig(text, { file, dialect });
     nodes = viewOf(pf.directives, pf.file);
