@@ -1,7 +1,9 @@
 // Origin config linting in the real extension host: diagnostics with codes and exact ranges, the rule
 // explanations they link to, every quick-fix through vscode.executeCodeActionProvider, files linted by
-// mtls.lint.include as plain text, and "mTLS: Lint Origin Configs" on files nobody opened.
+// mtls.lint.include as plain text, "mTLS: Lint Origin Configs" on files nobody opened, and hostile includes
+// (a FIFO, a link to /dev/zero) that must give findings, never a hang.
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -242,6 +244,29 @@ describe('Origin config linting', function () {
       await vscode.commands.executeCommand('workbench.action.files.save');
     });
   }
+
+  it('an include glob matching a FIFO and a link to /dev/zero gives unreadable diagnostics, and the host stays responsive', async function () {
+    if (process.platform === 'win32') this.skip();
+    const dir = path.join(workspaceRoot(), 'hosttest/hostile/conf.d');
+    fs.mkdirSync(dir, { recursive: true });
+    const fifo = path.join(dir, 'pipe.conf');
+    if (!fs.existsSync(fifo)) execFileSync('mkfifo', [fifo]);
+    const zero = path.join(dir, 'zero.conf');
+    if (!fs.existsSync(zero)) fs.symlinkSync('/dev/zero', zero);
+    const text = `server {\n    listen 443 ssl;\n    ssl_certificate /etc/ssl/a.pem;\n    ssl_certificate_key /etc/ssl/a.key;\n    include ${dir}/*.conf;\n}\n`;
+    const doc = await open('hosttest/hostile/site.conf', text);
+    const ds = await diagnosticsWith(doc.uri, ['unreadable', 'leg2-no-client-auth']);
+    const unreadable = ds.filter(d => codeOf(d) === 'unreadable').map(d => d.message).sort();
+    assert.strictEqual(unreadable.length, 2, unreadable.join('\n'));
+    assert.match(unreadable.join('\n'), /named pipe/);
+    assert.match(unreadable.join('\n'), /device/);
+    // the extension host still answers commands right away
+    const t0 = Date.now();
+    await vscode.commands.executeCommand('mtls.lint.explain', 'unreadable');
+    assert.ok(Date.now() - t0 < 5000);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+  });
 
   it('lints a file opened as plain text when its path matches mtls.lint.include', async () => {
     const doc = await open('hosttest/etc/sites-enabled/plain-site', NGINX);
