@@ -247,14 +247,14 @@ describe('Origin config linting', function () {
 
   it('an include glob matching a FIFO and a link to /dev/zero gives unreadable diagnostics, and the host stays responsive', async function () {
     if (process.platform === 'win32') this.skip();
-    const dir = path.join(workspaceRoot(), 'hosttest/hostile/conf.d');
+    const dir = path.join(workspaceRoot(), 'hosttest/hostile/inc');
     fs.mkdirSync(dir, { recursive: true });
     const fifo = path.join(dir, 'pipe.conf');
     if (!fs.existsSync(fifo)) execFileSync('mkfifo', [fifo]);
     const zero = path.join(dir, 'zero.conf');
     if (!fs.existsSync(zero)) fs.symlinkSync('/dev/zero', zero);
     const text = `server {\n    listen 443 ssl;\n    ssl_certificate /etc/ssl/a.pem;\n    ssl_certificate_key /etc/ssl/a.key;\n    include ${dir}/*.conf;\n}\n`;
-    const doc = await open('hosttest/hostile/site.conf', text);
+    const doc = await open('hosttest/hostile/sites-enabled/site', text);
     const ds = await diagnosticsWith(doc.uri, ['unreadable', 'leg2-no-client-auth']);
     const unreadable = ds.filter(d => codeOf(d) === 'unreadable').map(d => d.message).sort();
     assert.strictEqual(unreadable.length, 2, unreadable.join('\n'));
