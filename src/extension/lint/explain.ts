@@ -7,10 +7,11 @@ import { loadCore, ruleUri } from './core';
 
 /** What the quick-fixes do, per rule (also in the README's rules table). */
 export const FIX_SUMMARY: Record<string, string> = {
-  'leg2-no-client-auth': 'Add the AOP directives in the block\'s indentation (nginx `ssl_client_certificate <CA>; ssl_verify_client on; ssl_verify_depth 1;`, Apache `SSLVerifyClient require`, `SSLVerifyDepth 1`, `SSLCACertificateFile <CA>`), with the Cloudflare origin-pull CA, a workspace CA, or a CA file you choose; an existing `off`/`none` is switched on. Or mark the block `# mtls-lint: ignore leg2-no-client-auth`.',
+  'leg2-no-client-auth': 'Add the AOP directives in the block\'s indentation (nginx `ssl_client_certificate <CA>; ssl_verify_client on; ssl_verify_depth 1;`, Apache `SSLVerifyClient require`, `SSLVerifyDepth 1`, `SSLCACertificateFile <CA>`), with the CA path on the server (`mtls.lint.serverCaPath.nginx` / `.apache`) for the Cloudflare origin-pull CA, a workspace CA, or a CA file you choose, then an offer to save the CA file beside the config; an existing `off`/`none` is switched on. Or mark the block `# mtls-lint: ignore leg2-no-client-auth`.',
   'leg2-no-ca': 'Add `ssl_client_certificate <CA>;` / `SSLCACertificateFile <CA>` right after the verification directive; when the CA sits in `ssl_trusted_certificate`, move it to `ssl_client_certificate` instead (preferred).',
   'leg2-optional-unchecked': 'Make verification required (`ssl_verify_client on` / `SSLVerifyClient require`, preferred), or keep `optional` and reject unverified clients: nginx `if ($ssl_client_verify != SUCCESS) { return 403; }`, Apache `<If "%{SSL_CLIENT_VERIFY} != \'SUCCESS\'"> Require all denied </If>`.',
-  'leg2-invalid-value': 'Replace the value with the one the server accepts (nginx `require` -> `on`).',
+  'leg2-invalid-value': 'Replace the value with the one the server accepts (nginx `require` -> `on`); `ssl_verify_client` inside a `location` is moved to the server block.',
+  'leg2-per-directory-verify': 'Move client verification to the virtual host: the `SSLVerifyClient` in the `<Location>`/`<Directory>` is removed and `SSLVerifyClient require` is set for the whole vhost.',
   'leg2-ca-file': 'Point the CA directive at the Cloudflare origin-pull CA, a workspace CA or a CA file you choose (Apache `SSLCACertificatePath` becomes `SSLCACertificateFile`).',
   'leg2-trusted-not-sent': 'Rename `ssl_trusted_certificate` to `ssl_client_certificate`.',
   'leg2-verify-depth': 'Add `ssl_verify_depth 1;` / `SSLVerifyDepth 1` after the verification directive, or lower the existing depth.',
