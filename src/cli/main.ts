@@ -2,6 +2,7 @@
 import * as readline from 'readline';
 import { CliCommand, CliIO } from './io';
 import { MtlsError, UserCancelled, describeError } from '../core/errors';
+import { version as VERSION } from '../../package.json';
 
 // Each command group is loaded on demand, so `mtls lint` never pays for the Cloudflare SDK.
 const groups: Record<string, () => Promise<{ command: CliCommand }>> = {
@@ -12,8 +13,6 @@ const groups: Record<string, () => Promise<{ command: CliCommand }>> = {
   edge: () => import('./commands/edge'),
   cloudflare: () => import('./commands/cloudflare'),
 };
-
-const VERSION = '0.1.0';
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const [group, ...rest] = argv;

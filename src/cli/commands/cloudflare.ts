@@ -97,7 +97,7 @@ const OPTIONS = {
 const ICON: Record<string, string> = { done: '[done]   ', todo: '[todo]   ', partial: '[partial]', error: '[error]  ', unknown: '[?]      ', manual: '[manual] ' };
 
 export const command: CliCommand = {
-  summary: 'Read and apply the Cloudflare mTLS setup (CA, hostnames, WAF rule, AOP, SSL mode)',
+  summary: 'read and apply the Cloudflare mTLS setup (CA, hostnames, WAF rule, AOP, SSL mode)',
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
     const [sub, ...rest] = argv;

@@ -40,7 +40,7 @@ function shown(file: string, cwd: string): string {
 }
 
 export const command: CliCommand = {
-  summary: 'Check nginx/Apache configs for Leg 2 (client certificate) mistakes',
+  summary: 'check nginx/Apache configs for Leg 2 (client certificate) mistakes',
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {
