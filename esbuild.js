@@ -57,6 +57,8 @@ async function main() {
     console.log('[esbuild] watching');
     return;
   }
+  // A release build starts from an empty dist/, so no source map of an earlier build ships in the .vsix.
+  if (production) fs.rmSync(path.join(__dirname, 'dist'), { recursive: true, force: true });
   await Promise.all(active.map(b => esbuild.build(b)));
   fs.chmodSync(path.join(__dirname, 'dist/cli.js'), 0o755);
 }

@@ -10,6 +10,7 @@ import { ExpiryDecorationProvider } from './decorations';
 import { registerManagedCaCommands } from './managedCa';
 import { INSPECT_SCHEME, InspectDocumentProvider } from './inspectDocument';
 import { CertificateTreeProvider, CloudflareLegStatus, ExplorerNode, StoreModel } from './tree';
+import { daysLeftOf } from './present';
 
 export type { ExplorerNode } from './tree';
 
@@ -51,7 +52,7 @@ export function registerExplorer(shared: Shared): ExplorerApi {
     const days = vscode.workspace.getConfiguration('mtls').get<number>('expiryWarningDays', 30);
     const entries = [...model.byPath.values()].filter(n => !n.entry.revoked && !n.entry.archived);
     const expired = entries.filter(n => n.entry.info.expired).length;
-    const soon = entries.filter(n => !n.entry.info.expired && n.entry.info.daysLeft < days).length;
+    const soon = entries.filter(n => !n.entry.info.expired && daysLeftOf(n.entry.info) < days).length;
     treeView.badge = expired + soon ? { value: expired + soon, tooltip: `${expired ? `${expired} expired` : ''}${expired && soon ? ', ' : ''}${soon ? `${soon} expiring within ${days} days` : ''}` } : undefined;
     treeView.message = !vscode.workspace.isTrusted && model.roots.length ? 'Read-only: this workspace is not trusted.' : undefined;
   };

@@ -5,11 +5,21 @@ import type { CertificateInfo, StoreEntry, SubjectAltName, VerifyResult } from '
 
 export type ExpiryStatus = 'ok' | 'soon' | 'expired' | 'not-yet-valid' | 'revoked';
 
+const DAY_MS = 86_400_000;
+
+/**
+ * Days until the certificate expires, to the nearest whole day: one issued for 365 days shows 365 right after
+ * the "valid 365 days" toast (the start is backdated a few minutes, so rounding down would say 364).
+ */
+export function daysLeftOf(info: CertificateInfo, now = Date.now()): number {
+  return Math.round((info.notAfter.getTime() - now) / DAY_MS);
+}
+
 export function expiryStatus(info: CertificateInfo, warnDays: number, revoked = false): ExpiryStatus {
   if (revoked) return 'revoked';
-  if (info.expired || info.daysLeft < 0) return 'expired';
+  if (info.expired || daysLeftOf(info) < 0) return 'expired';
   if (info.notYetValid) return 'not-yet-valid';
-  if (info.daysLeft < warnDays) return 'soon';
+  if (daysLeftOf(info) < warnDays) return 'soon';
   return 'ok';
 }
 
@@ -17,14 +27,15 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** "312 days", "expires in 12 days", "expires today", "expired", "not yet valid"; revoked ones say so first. */
 export function daysLeftText(info: CertificateInfo, warnDays: number): string {
-  if (info.expired || info.daysLeft < 0) {
-    const ago = -info.daysLeft;
+  const daysLeft = daysLeftOf(info);
+  if (info.expired || daysLeft < 0) {
+    const ago = -daysLeft;
     return ago >= 1 ? `expired ${plural(ago, 'day')} ago` : 'expired';
   }
   if (info.notYetValid) return 'not yet valid';
-  if (info.daysLeft === 0) return 'expires today';
-  if (info.daysLeft < warnDays) return `expires in ${plural(info.daysLeft, 'day')}`;
-  return plural(info.daysLeft, 'day');
+  if (daysLeft === 0) return 'expires today';
+  if (daysLeft < warnDays) return `expires in ${plural(daysLeft, 'day')}`;
+  return plural(daysLeft, 'day');
 }
 
 export function describeEntry(entry: StoreEntry, warnDays: number): string {
@@ -65,9 +76,10 @@ export function dateText(d: Date): string {
 
 export function statusText(info: CertificateInfo, warnDays: number, revokedAt?: string): string {
   let base: string;
-  if (info.expired || info.daysLeft < 0 || info.notYetValid) base = daysLeftText(info, warnDays);
-  else if (info.daysLeft < warnDays) base = `valid, ${daysLeftText(info, warnDays)}`;
-  else base = `valid, ${plural(info.daysLeft, 'day')} left`;
+  const daysLeft = daysLeftOf(info);
+  if (info.expired || daysLeft < 0 || info.notYetValid) base = daysLeftText(info, warnDays);
+  else if (daysLeft < warnDays) base = `valid, ${daysLeftText(info, warnDays)}`;
+  else base = `valid, ${plural(daysLeft, 'day')} left`;
   return revokedAt ? `REVOKED ${revokedAt.slice(0, 10)} (${base})` : base;
 }
 
