@@ -11,6 +11,7 @@ import { registerManagedCaCommands } from './managedCa';
 import { INSPECT_SCHEME, InspectDocumentProvider } from './inspectDocument';
 import { CertificateTreeProvider, CloudflareLegStatus, ExplorerNode, StoreModel } from './tree';
 import { daysLeftOf } from './present';
+import { noteStoreContent } from '../walkthrough';
 
 export type { ExplorerNode } from './tree';
 
@@ -49,6 +50,7 @@ export function registerExplorer(shared: Shared): ExplorerApi {
 
   // ---- the view's message and badge ------------------------------------------------------------
   const updateView = (model: StoreModel) => {
+    noteStoreContent({ hasCa: !!model.store?.cas.some(c => c.keyPath), hasClientCert: [...model.byPath.values()].some(n => n.kind === 'cert' && n.entry.info.profile === 'client' && !!n.entry.keyPath) });
     const days = vscode.workspace.getConfiguration('mtls').get<number>('expiryWarningDays', 30);
     const entries = [...model.byPath.values()].filter(n => !n.entry.revoked && !n.entry.archived);
     const expired = entries.filter(n => n.entry.info.expired).length;

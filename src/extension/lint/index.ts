@@ -14,6 +14,7 @@ import {
 import { LintCodeActionProvider, registerFixCommands } from './actions';
 import { RuleDocumentProvider, registerExplain } from './explain';
 import { lintWorkspace } from './workspace';
+import { markWalkthroughStep } from '../walkthrough';
 
 export const DEBOUNCE_MS = 300;
 /** Longest a lint may run in the worker thread before it is stopped (the editor never waits on it). */
@@ -174,7 +175,11 @@ export function registerLint(shared: Shared): LintController {
       { providedCodeActionKinds: LintCodeActionProvider.providedCodeActionKinds },
     ),
     vscode.workspace.registerTextDocumentContentProvider(RULE_SCHEME, new RuleDocumentProvider()),
-    registerMtlsCommand('mtls.lintWorkspace', {}, () => lintWorkspace(controller)),
+    registerMtlsCommand('mtls.lintWorkspace', {}, async () => {
+      const summary = await lintWorkspace(controller);
+      if (summary?.files.length) markWalkthroughStep('mtls.lintRan');
+      return summary;
+    }),
   );
   registerExplain(ctx);
   registerFixCommands(controller);

@@ -13,6 +13,7 @@ import {
 } from './inputs';
 import { askForInput, SYSTEM_ROOTS_KEY } from './askInput';
 import { LocalEdge, registerLocalEdge } from './localEdge';
+import { noteTestLegReport } from '../walkthrough';
 
 export type { TestLegArgs } from './inputs';
 
@@ -251,6 +252,7 @@ export function registerTestLeg(shared: Shared): TestLegApi {
     run.end();
     log.info(`Test Leg: ${options.hostname} (${options.legs === 'both' ? 'both legs' : LEG_SHORT_TITLES[options.legs]})`);
     logReport(report, formatReport);
+    noteTestLegReport(report);
     return report;
   }
 

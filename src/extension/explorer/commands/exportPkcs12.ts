@@ -8,6 +8,7 @@ import { KEY_MODE, writeFileAtomic } from '../../../core/fsutil';
 import { askNewPassword, P12_CHOICES, quickPick } from '../prompts';
 import type { ExplorerCommand, ExplorerCommandContext, TargetArgs } from './shared';
 import { core, isPlainObject, str, rel, progress, afterChange, labelOf, resolveTarget, requireEntry } from './shared';
+import { markWalkthroughStep } from '../../walkthrough';
 
 export interface ExportArgs extends TargetArgs { key?: string; out?: string; password?: string; flavor?: P12Flavor; legacy?: boolean }
 export interface ExportResult { out: string; flavor: P12Flavor }
@@ -60,6 +61,7 @@ export const exportPkcs12: ExplorerCommand = {
       pki.exportPkcs12({ certPem, keyPem, chainPems: chainOf(ctx, entry), password, flavor, friendlyName: entry.info.subjectCn }));
     await writeFileAtomic(out, data, { mode: KEY_MODE, overwrite });
     ctx.shared.log.info(`Exported ${flavor} PKCS#12 of ${entry.certPath} to ${out}`); // never the password
+    markWalkthroughStep('mtls.exportedP12');
     await afterChange(ctx);
     const reveal = 'Reveal';
     void vscode.window.showInformationMessage(`mTLS: wrote ${rel(out)} (${flavor === 'legacy' ? 'legacy 3DES' : 'modern AES-256'}). Import it into the browser or keychain with the password you typed; keep it out of git.`, reveal).then(c => {
