@@ -5,7 +5,7 @@ import { registerExplorer } from './explorer';
 import { registerLint } from './lint';
 import { registerTestLeg } from './testLeg';
 import { registerGuide } from './guide';
-import { noteCloudflareLegs } from './walkthrough';
+import { noteCloudflareLegs, walkthroughSteps } from './walkthrough';
 
 // Activation only wires commands and views; node-forge, the Cloudflare SDK and the parsers load on first use.
 export function activate(context: vscode.ExtensionContext) {
@@ -22,7 +22,7 @@ export function activate(context: vscode.ExtensionContext) {
   context.subscriptions.push(guide.onDidChangeLegStatus(status => { explorer.setCloudflareStatus(status); noteCloudflareLegs(status); }));
   log.info('mTLS Workbench activated');
   // The extension's API (tests and other extensions): `vscode.extensions.getExtension(...).exports`.
-  return { explorer, guide, testLeg };
+  return { explorer, guide, testLeg, walkthroughSteps };
 }
 
 export function deactivate() {

@@ -34,10 +34,11 @@ export function makeWorkspace(fixture = path.join(ROOT, 'test/fixtures/workspace
 }
 
 /**
- * Starts code-server on 127.0.0.1 with a throw-away user-data dir. `settings` become the user settings.
+ * Starts code-server on 127.0.0.1 with a throw-away user-data dir. `settings` become the user settings;
+ * `extensionsDir` is where installed extensions are found (default: an empty one in the data dir).
  * Returns { url, port, dataDir, stop() }; stop() kills the whole process group (server + extension hosts).
  */
-export async function startCodeServer({ workspace, settings = {}, env = {}, port } = {}) {
+export async function startCodeServer({ workspace, settings = {}, env = {}, port, extensionsDir } = {}) {
   ensureCodeServer();
   port ??= await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtls-vscode-'));
@@ -58,7 +59,7 @@ export async function startCodeServer({ workspace, settings = {}, env = {}, port
   const log = fs.openSync(path.join(dataDir, 'server.log'), 'w');
   const child = spawn(process.execPath, [CS_ENTRY, '--config', path.join(dataDir, 'config.yaml'), '--auth', 'none',
     '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-    '--disable-getting-started-override', '--extensions-dir', path.join(dataDir, 'extensions'),
+    '--disable-getting-started-override', '--extensions-dir', extensionsDir ?? path.join(dataDir, 'extensions'),
     '--user-data-dir', path.join(dataDir, 'user-data'), ...(workspace ? [workspace] : [])], {
     detached: true, // own process group, so stop() can end the extension hosts too
     stdio: ['ignore', log, log],

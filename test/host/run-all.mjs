@@ -1,11 +1,14 @@
-// `npm run test:host`: the mocha suite in the real extension host, then the UI tests.
+// `npm run test:host`: the mocha suite in the real extension host, the UI tests, then the smoke suite against
+// the packaged .vsix installed into code-server (MTLS_SKIP_VSIX=1 skips it).
 import { ensureCodeServer } from './codeServer.mjs';
 import { runExtensionHostSuite } from './run-ext-tests.mjs';
 import { runUiTests } from './run-ui-tests.mjs';
+import { runVsixSuite } from './run-vsix-tests.mjs';
 
 ensureCodeServer();
 const suite = await runExtensionHostSuite();
 const ui = process.env.MTLS_SKIP_UI ? { code: 0, passed: 0, failed: 0 } : await runUiTests();
-const failed = suite.failed + ui.failed + (suite.code && !suite.failed ? 1 : 0);
-console.log(`host: ${suite.passed + ui.passed} passed, ${failed} failed`);
-process.exit(suite.code || ui.code);
+const vsix = process.env.MTLS_SKIP_VSIX ? { code: 0, passed: 0, failed: 0 } : await runVsixSuite();
+const failed = suite.failed + ui.failed + vsix.failed + (suite.code && !suite.failed ? 1 : 0) + (vsix.code && !vsix.failed ? 1 : 0);
+console.log(`host: ${suite.passed + ui.passed + vsix.passed} passed, ${failed} failed`);
+process.exit(suite.code || ui.code || vsix.code);

@@ -11,10 +11,15 @@ function findTests(dir: string): string[] {
 
 /** Entry point the extension host calls (extensionTestsPath): runs every *.test.js beside this file. */
 export function run(): Promise<void> {
+  return runSuite(__dirname);
+}
+
+/** Runs every *.test.js under `dir` with mocha and hands the counts to the runner (MTLS_RESULT_FILE). */
+export function runSuite(dir: string): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60000, reporter: 'spec' });
   const grep = process.env.MTLS_HOST_GREP;
   if (grep) mocha.grep(grep);
-  for (const f of findTests(__dirname).sort()) mocha.addFile(f);
+  for (const f of findTests(dir).sort()) mocha.addFile(f);
   return new Promise((resolve, reject) => {
     mocha.run(failures => {
       const total = mocha.suite.total();
