@@ -8,7 +8,10 @@ import { runVsixSuite } from './run-vsix-tests.mjs';
 ensureCodeServer();
 const suite = await runExtensionHostSuite();
 const ui = process.env.MTLS_SKIP_UI ? { code: 0, passed: 0, failed: 0 } : await runUiTests();
-const vsix = process.env.MTLS_SKIP_VSIX ? { code: 0, passed: 0, failed: 0 } : await runVsixSuite();
+// A run narrowed with MTLS_HOST_GREP includes the .vsix suite only when the pattern names it.
+const grep = process.env.MTLS_HOST_GREP;
+const skipVsix = process.env.MTLS_SKIP_VSIX || (grep && !new RegExp(grep).test('installed .vsix (smoke)'));
+const vsix = skipVsix ? { code: 0, passed: 0, failed: 0 } : await runVsixSuite();
 const failed = suite.failed + ui.failed + vsix.failed + (suite.code && !suite.failed ? 1 : 0) + (vsix.code && !vsix.failed ? 1 : 0);
 console.log(`host: ${suite.passed + ui.passed + vsix.passed} passed, ${failed} failed`);
 process.exit(suite.code || ui.code || vsix.code);
