@@ -131,6 +131,7 @@ export interface CloudflareLegStatus {
 }
 
 const LEG_MARK: Record<string, string> = STATUS_MARK;
+const LEG_WORDS: Record<string, string> = { done: 'set up', todo: 'not set up', partial: 'partly set up', error: 'failed to read', unknown: 'unknown', manual: 'to check by hand' };
 
 export class CertificateTreeProvider implements vscode.TreeDataProvider<ExplorerNode> {
   private readonly changed = new vscode.EventEmitter<ExplorerNode | undefined>();
@@ -157,14 +158,14 @@ export class CertificateTreeProvider implements vscode.TreeDataProvider<Explorer
   }
 
   /** "Cloudflare leg 1 ✓" for the row the guide's last read concerns, else undefined. */
-  cloudflareLabel(node: CaNode | CertNode): string | undefined {
+  cloudflareLabel(node: CaNode | CertNode, marks: Record<string, string> = LEG_MARK): string | undefined {
     const cf = this.cloudflare;
     if (!cf) return undefined;
     const e = node.entry;
     if (node.kind === 'ca' && ((cf.caName && cf.caName === e.name) || (cf.caFingerprint && cf.caFingerprint === e.info.fingerprintSha256))) {
-      return `Cloudflare leg 1 ${LEG_MARK[cf.leg1] ?? cf.leg1}`;
+      return `Cloudflare leg 1 ${marks[cf.leg1] ?? cf.leg1}`;
     }
-    if (cf.pullCertPath && path.resolve(cf.pullCertPath) === path.resolve(e.certPath)) return `Cloudflare leg 2 ${LEG_MARK[cf.leg2] ?? cf.leg2}`;
+    if (cf.pullCertPath && path.resolve(cf.pullCertPath) === path.resolve(e.certPath)) return `Cloudflare leg 2 ${marks[cf.leg2] ?? cf.leg2}`;
     return undefined;
   }
 
@@ -267,7 +268,9 @@ export class CertificateTreeProvider implements vscode.TreeDataProvider<Explorer
     if (node.kind === 'cert') {
       item.command = { command: 'mtls.inspectCertificate', title: 'Inspect Certificate', arguments: [node] };
     }
-    item.accessibilityInformation = { label: `${node.kind === 'ca' ? 'Certificate authority' : 'Certificate'} ${label}, ${item.description}` };
+    // Screen readers get words, not the description's separators and check marks.
+    const spoken = [describeEntry(e, days).replace(/ · /g, ', '), this.cloudflareLabel(node, LEG_WORDS)].filter(Boolean).join(', ');
+    item.accessibilityInformation = { label: `${node.kind === 'ca' ? 'Certificate authority' : 'Certificate'} ${label}, ${spoken}` };
     return item;
   }
 
