@@ -5,7 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, startCodeServer, launchBrowser, makeWorkspace, workbenchUrl, wirePageLogging } from './codeServer.mjs';
-import { Workbench } from './workbench.mjs';
+import { Workbench, LIGHT_THEME } from './workbench.mjs';
+
+// MTLS_UI_THEME=light runs every UI test in the light theme (screenshots get a -light suffix).
+const THEME_SETTINGS = LIGHT_THEME ? { 'workbench.colorTheme': 'Default Light Modern' } : {};
 
 export async function runUiTests({ filter = process.env.MTLS_UI_FILTER } = {}) {
   const dir = path.join(ROOT, 'test/ui');
@@ -22,7 +25,7 @@ export async function runUiTests({ filter = process.env.MTLS_UI_FILTER } = {}) {
       let server, context;
       try {
         const setup = mod.setup ? await mod.setup({ workspace }) : {};
-        server = await startCodeServer({ workspace, settings: setup.settings ?? {}, env: setup.env ?? {} });
+        server = await startCodeServer({ workspace, settings: { ...THEME_SETTINGS, ...setup.settings }, env: setup.env ?? {} });
         context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
         const page = await context.newPage();
         page.setDefaultTimeout(30000);

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { ROOT } from './codeServer.mjs';
 
 export const SCREENSHOT_DIR = process.env.MTLS_SCREENSHOT_DIR ?? path.join(ROOT, 'out/screenshots');
+/** MTLS_UI_THEME=light: the UI tests run in Light Modern and their screenshots are named <name>-light.png. */
+export const LIGHT_THEME = process.env.MTLS_UI_THEME === 'light';
 
 export class Workbench {
   constructor(page) { this.page = page; }
@@ -96,7 +98,8 @@ export class Workbench {
 
   async screenshot(name) {
     fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    const file = path.join(SCREENSHOT_DIR, name.endsWith('.png') ? name : `${name}.png`);
+    const base = name.replace(/\.png$/, '');
+    const file = path.join(SCREENSHOT_DIR, `${base}${LIGHT_THEME && !base.endsWith('-light') ? '-light' : ''}.png`);
     await this.page.screenshot({ path: file });
     return file;
   }
