@@ -92,6 +92,8 @@ describe('Test Leg: probes in the Test Explorer, local edge, log', function () {
     assert.strictEqual(result.ok, true, JSON.stringify(result.legs, null, 1));
     assert.deepStrictEqual(result.legs.map(l => [l.leg, l.ok]), [['leg1', true], ['leg2', true]]);
     assert.strictEqual(result.legs[0].target, edge.address, 'Leg 1 went to the running local edge');
+    const steps: string[] = (await vscode.extensions.getExtension(EXTENSION_ID)!.activate()).walkthroughSteps();
+    assert.ok(steps.includes('mtls.testLegPassed') && !steps.includes('mtls.verified'), `the walkthrough's rehearsal step, not its verification, is checked off: ${steps}`);
     const rows = result.explorer;
     for (const leg of rows) {
       assert.strictEqual(leg.outcome, 'passed', `${leg.id}: ${leg.message}`);
