@@ -104,7 +104,7 @@ export default async function ({ wb, page, workspace, log }) {
   await page.waitForTimeout(400);
 
   const shot = await wb.screenshot('explorer');
-  const target = path.join(ROOT, 'media/screenshots/explorer.png');
+  const target = path.join(ROOT, 'media/screenshots', path.basename(shot)); // explorer.png, or explorer-light.png in the light theme
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.copyFileSync(shot, target);
   log('screenshot:', shot, '->', target);

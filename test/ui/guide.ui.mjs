@@ -146,7 +146,7 @@ export default async function ({ wb, page, log }) {
   await g.locator('header').scrollIntoViewIfNeeded();
   await page.waitForTimeout(500);
   const shot = await wb.screenshot('guide');
-  const target = path.join(ROOT, 'media/screenshots/guide.png');
+  const target = path.join(ROOT, 'media/screenshots', path.basename(shot)); // guide.png, or guide-light.png in the light theme
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.copyFileSync(shot, target);
   log('screenshot:', shot, '->', target);

@@ -81,7 +81,7 @@ export default async function ({ wb, page, log }) {
   await page.waitForTimeout(400);
 
   const shot = await wb.screenshot('lint');
-  const target = path.join(ROOT, 'media/screenshots/lint.png');
+  const target = path.join(ROOT, 'media/screenshots', path.basename(shot)); // lint.png, or lint-light.png in the light theme
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.copyFileSync(shot, target);
   log('screenshot:', shot, '->', target);

@@ -151,7 +151,12 @@ export default async function ({ wb, page, workspace, server, log }) {
   const settingsFile = path.join(server.dataDir, 'user-data/User/settings.json');
   const settings = JSON.parse(fs.readFileSync(settingsFile, 'utf8'));
   fs.writeFileSync(settingsFile, JSON.stringify({ ...settings, 'workbench.colorTheme': 'Default Light Modern' }, null, 2));
-  await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs'), null, { timeout: 30000 });
+  const lightWithin = ms => page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs'), null, { timeout: ms }).then(() => true, () => false);
+  if (!(await lightWithin(10000))) {
+    log('the settings file was not picked up yet: Preferences: Toggle between Light/Dark Themes');
+    await wb.runCommand('Preferences: Toggle between Light/Dark Themes');
+    if (!(await lightWithin(30000))) throw new Error('the workbench did not switch to the light theme');
+  }
   await wb.runCommand('Welcome: Open Walkthrough...');
   await wb.pick('Get Started with mTLS Workbench');
   await step('createCa').waitFor({ timeout: 30000 });
