@@ -178,6 +178,8 @@ export default async function ({ wb, page, workspace, server, log }) {
   await guide.locator('text=/Connect|token/i').first().waitFor({ timeout: 30000 });
   await page.waitForTimeout(2000);
   await wb.screenshot('guide-light');
-  if (await checked('cloudflare').catch(() => false)) throw new Error('opening the guide checked off "Set up Cloudflare"');
+  await page.locator('.tabs-container .tab', { hasText: 'Walkthrough' }).first().click();
+  await step('cloudflare').waitFor();
+  if (await checked('cloudflare')) throw new Error('opening the guide checked off "Set up Cloudflare"');
   log('screenshots: walkthrough-light.png, explorer-light.png, guide-light.png');
 }
