@@ -8,8 +8,12 @@ import path from 'node:path';
 import { ROOT, ensureCodeServer, freePort, launchBrowser } from './codeServer.mjs';
 import { Workbench } from './workbench.mjs';
 
-function startServe(args, env) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'test/host/serve.mjs'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** serve.mjs with HOME in a temp folder (the demo workspace goes to $HOME/.cache) and no PORT or XDG_CACHE_HOME. */
+function startServe(args, home) {
+  const env = { ...process.env, HOME: home };
+  delete env.PORT;
+  delete env.XDG_CACHE_HOME;
+  const child = spawn(process.execPath, [path.join(ROOT, 'test/host/serve.mjs'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', d => { out += d; });
   child.stderr.on('data', d => { out += d; });
@@ -30,11 +34,10 @@ async function until(what, f, ms) {
 export async function runStartTest() {
   ensureCodeServer();
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mtls-start-home-'));
-  const env = { HOME: home, XDG_CACHE_HOME: '', PORT: '' };
   let passed = 0, failed = 0;
   const check = (ok, what) => { if (ok) { passed++; console.log(`  ✔ npm start: ${what}`); } else { failed++; console.log(`  ✖ npm start: ${what}`); } };
   const port = await freePort();
-  const serve = startServe(['--port', String(port)], env);
+  const serve = startServe(['--port', String(port)], home);
   const browser = await launchBrowser();
   try {
     const address = await until('the printed address', () => /^\s+(http:\/\/\S+)$/m.exec(serve.output())?.[1], 60000);
@@ -53,7 +56,7 @@ export async function runStartTest() {
     check(true, 'the address opens VS Code with the extension (its Certificates view)');
     check(new URL(page.url()).searchParams.get('folder') === demo, `with the demo workspace open (${new URL(page.url()).searchParams.get('folder')})`);
 
-    const busy = startServe(['--port', String(port)], env);
+    const busy = startServe(['--port', String(port)], home);
     const code = await busy.exited;
     check(code === 1 && busy.output().includes(`port ${port}`) && busy.output().includes('--port'), 'a port in use is refused with how to pick another');
   } catch (err) {
