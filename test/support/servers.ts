@@ -108,7 +108,7 @@ async function startServer(cmd: string, args: string[], where: { port: number; d
   } catch (err) {
     const log = server.errorLog();
     await server.stop();
-    throw new Error(`${(err as Error).message}\n${log}`);
+    throw new Error(`${(err as Error).message}\n${log}`, { cause: err });
   }
   return server;
 }
