@@ -11,7 +11,6 @@ function generateKeyPairAsync(type: 'rsa' | 'ec', options: object): Promise<{ pu
   });
 }
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 const CERT_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE']);
 
 function named(source?: string): string {
@@ -60,13 +59,83 @@ function toText(data: string | Uint8Array): string | undefined {
   return buf.toString('latin1');
 }
 
-function pemBlocks(text: string): { label: string; der: Buffer; body: string }[] {
-  const blocks: { label: string; der: Buffer; body: string }[] = [];
-  for (const m of text.matchAll(PEM_BLOCK)) {
-    const body = m[2].replace(/^[A-Za-z-]+:.*$/gm, '').replace(/\s+/g, '');
-    blocks.push({ label: m[1], der: Buffer.from(body, 'base64'), body });
+export interface PemBlock {
+  /** "CERTIFICATE", "PRIVATE KEY", … */
+  label: string;
+  /** The base64 body without whitespace and without RFC 1421 headers (Proc-Type, DEK-Info). */
+  body: string;
+  der: Buffer;
+}
+
+export interface PemSplit {
+  blocks: PemBlock[];
+  /** "-----BEGIN" lines with no matching "-----END" line before the next BEGIN (a truncated or broken file). */
+  unmatched: number;
+}
+
+const BEGIN = '-----BEGIN ';
+const END = '-----END ';
+const DASHES = '-----';
+
+/**
+ * Splits PEM text into its blocks in one pass: every search starts where the previous one stopped and the
+ * next BEGIN/END positions are remembered, so the time is linear in the input whatever it holds (a file of
+ * a million BEGIN lines without END included). The one PEM splitter of the code base.
+ */
+export function splitPem(text: string): PemSplit {
+  const blocks: PemBlock[] = [];
+  let unmatched = 0;
+  let pos = 0;
+  let nextEnd = -2; // cached index of the next END at or after pos (-1: none left)
+  const endFrom = (from: number): number => {
+    if (nextEnd === -1) return -1;
+    if (nextEnd < from) nextEnd = text.indexOf(END, from);
+    return nextEnd;
+  };
+  for (;;) {
+    const b = text.indexOf(BEGIN, pos);
+    if (b < 0) break;
+    const labelStart = b + BEGIN.length;
+    const labelEnd = text.indexOf(DASHES, labelStart);
+    if (labelEnd < 0) break;
+    const label = text.slice(labelStart, labelEnd);
+    if (!/^[A-Z0-9 ]{1,64}$/.test(label)) {
+      pos = labelStart;
+      continue;
+    }
+    const bodyStart = labelEnd + DASHES.length;
+    const nextBegin = text.indexOf(BEGIN, bodyStart);
+    const e = endFrom(bodyStart);
+    if (e < 0 || (nextBegin >= 0 && e > nextBegin)) {
+      unmatched++;
+      pos = nextBegin >= 0 ? nextBegin : text.length;
+      continue;
+    }
+    const endLabelEnd = text.indexOf(DASHES, e + END.length);
+    const endLabel = endLabelEnd < 0 ? '' : text.slice(e + END.length, endLabelEnd);
+    pos = endLabelEnd < 0 ? text.length : endLabelEnd + DASHES.length;
+    if (endLabel !== label) {
+      unmatched++;
+      continue;
+    }
+    const body = text.slice(bodyStart, e).replace(/^[A-Za-z-]+:.*$/gm, '').replace(/\s+/g, '');
+    blocks.push({ label, body, der: Buffer.from(body, 'base64') });
   }
-  return blocks;
+  return { blocks, unmatched };
+}
+
+export function pemBlocks(text: string): PemBlock[] {
+  return splitPem(text).blocks;
+}
+
+/** DER as PEM with 64-character lines. */
+export function toPem(label: string, der: Buffer): string {
+  return `-----BEGIN ${label}-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;
+}
+
+/** The DER of every certificate block of a PEM text, in order (CERTIFICATE, X509 CERTIFICATE, TRUSTED CERTIFICATE). */
+export function certificateDers(text: string): Buffer[] {
+  return pemBlocks(text).filter(b => CERT_LABELS.has(b.label)).map(b => b.der);
 }
 
 function checkBase64(body: string, label: string, source?: string): void {
@@ -88,12 +157,11 @@ export function parseCertificates(data: string | Uint8Array, source?: string): s
       throw new MtlsError('bad-pem', `${named(source)} is neither a PEM certificate nor a DER certificate (${(err as Error).message}).`, undefined, { cause: err });
     }
   }
-  const begins = (text.match(/-----BEGIN [A-Z0-9 ]+-----/g) ?? []).length;
-  const blocks = pemBlocks(text);
-  if (begins === 0) {
+  const { blocks, unmatched } = splitPem(text);
+  if (blocks.length + unmatched === 0) {
     throw new MtlsError('bad-pem', `${named(source)} holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line).`);
   }
-  if (blocks.length !== begins) {
+  if (unmatched > 0) {
     throw new MtlsError('bad-pem', `${named(source)} is not a valid PEM file: a "-----BEGIN" line has no matching "-----END" line.`, 'The file may be truncated; export it again.');
   }
   const certs: string[] = [];
@@ -180,6 +248,10 @@ const SAN_PREFIXES: Record<string, SanType> = { dns: 'dns', ip: 'ip', 'ip addres
 /** Detects the type of a SAN value ("DNS:x", "IP:1.2.3.4", "email:a@b", "URI:spiffe://…" or bare). */
 export function parseSan(value: string): SubjectAltName {
   const raw = value.trim();
+  if (/[^\x20-\x7e]/.test(raw)) {
+    const cp = /[^\x20-\x7e]/.exec(raw)![0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw new MtlsError('bad-option', `"${value}" holds U+${cp}: subject alternative names (DNS, e-mail, URI: IA5String) are ASCII only, without control characters.`, 'Use the punycode form of an internationalized name (xn--…).');
+  }
   const m = /^([A-Za-z ]+):(.*)$/.exec(raw);
   let type: SanType | undefined;
   let v = raw;

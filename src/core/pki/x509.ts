@@ -4,6 +4,7 @@ import * as crypto from 'crypto';
 import * as net from 'net';
 import { MtlsError } from '../errors';
 import type { SubjectAltName } from './types';
+import { toPem } from './pem';
 import {
   TAG, Tlv, bitString, bool, children, content, explicit, implicit, int, nul, octets, oid, readIntHex, readOid, readString, readTime,
   readTlv, seq, set, time, utf8, whole,
@@ -250,7 +251,7 @@ export function signCertificate(t: CertificateTemplate, signingKey: crypto.KeyOb
   );
   const signature = crypto.sign(hash, tbs, signingKey); // ECDSA signatures come DER-encoded, as X.509 wants
   const der = seq(tbs, algId, bitString(signature));
-  return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+  return toPem('CERTIFICATE', der);
 }
 
 export interface ParsedCertificate {
