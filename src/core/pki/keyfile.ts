@@ -14,8 +14,11 @@ const OID = {
   aes256Cbc: '2.16.840.1.101.3.4.1.42',
 };
 
-/** scrypt cost: N = 2^15, r = 8, p = 1 (32 MiB, about 0.1 s): above OpenSSL's `-scrypt` default (N = 2^14). */
-export const SCRYPT = { N: 1 << 15, r: 8, p: 1 } as const;
+/**
+ * scrypt cost: N = 2^14, r = 8, p = 1 (16 MiB, about 50 ms), what `openssl pkcs8 -scrypt` writes: OpenSSL
+ * refuses to decrypt PBES2-scrypt above its 32 MiB memory limit, so N = 2^15 would lock openssl out.
+ */
+export const SCRYPT = { N: 1 << 14, r: 8, p: 1 } as const;
 const SCRYPT_MAXMEM = 256 * SCRYPT.N * SCRYPT.r + 1024 * 1024;
 
 const ENCRYPTED_LABEL = 'ENCRYPTED PRIVATE KEY';
