@@ -254,10 +254,10 @@ export async function signCsr(ca: CertAndKey, csrData: string | Uint8Array, opti
   const profile = checkProfile(options.profile);
   const days = checkDays(options.days, 365);
   const { csr, publicKey, signatureValid } = readCsr(csrData, 'the CSR');
+  checkCsrKey(publicKey); // first: an unsupported key says so, whatever its signature algorithm
   if (!signatureValid) {
     throw new MtlsError('bad-csr', 'The signature of the CSR does not verify with its own public key; it was altered or is corrupt.', 'Create the CSR again.');
   }
-  checkCsrKey(publicKey);
   for (const f of csr.subject.fields) checkPrintable(f.value, `CSR's subject (${f.type})`);
   const sans = options.sans ? options.sans.map(parseSan) : csrSans(csr);
   for (const s of sans) checkSanValue(s);
