@@ -6,7 +6,7 @@ import type { CertificateInfo, VerifyResult } from './types';
 import { parseCertificate } from './pem';
 import { curveBits, curveName } from './certs';
 import {
-  OID, ParsedCertificate, decodeAuthorityKeyId, decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSans, decodeSubjectKeyId, field,
+  OID, ParsedCertificate, formatKeyId, decodeAuthorityKeyId, decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSans, decodeSubjectKeyId, field,
   parseCertificateDer,
 } from './x509';
 
@@ -25,10 +25,6 @@ const SIG_ALG_NAMES: Record<string, string> = {
   '1.2.840.10045.4.3.4': 'ecdsa-with-SHA512', '1.3.101.112': 'ED25519',
 };
 
-/** "ab12…" -> "AB:12:…" */
-export function colonHex(hex: string): string {
-  return (hex.toUpperCase().match(/../g) ?? []).join(':');
-}
 
 /** The SHA-256 of a certificate's DER as plain lowercase hex (Cloudflare's cert_fingerprint_sha256). */
 export function sha256Hex(certPem: string): string {
@@ -87,8 +83,8 @@ export function inspectCertificate(data: string | Uint8Array, source?: string, n
     fingerprintSha256: node.fingerprint256,
     fingerprintSha1: node.fingerprint,
     sha256: node.fingerprint256.replace(/:/g, '').toLowerCase(),
-    ski: skiExt ? colonHex(decodeSubjectKeyId(skiExt.value).toString('hex')) : undefined,
-    aki: aki ? colonHex(aki.toString('hex')) : undefined,
+    ski: skiExt ? formatKeyId(decodeSubjectKeyId(skiExt.value)) : undefined,
+    aki: aki ? formatKeyId(aki) : undefined,
     profile: isCa ? 'ca' : extKeyUsage.includes('serverAuth') ? 'server' : extKeyUsage.includes('clientAuth') ? 'client' : undefined,
     pem,
   };

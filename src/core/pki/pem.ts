@@ -226,11 +226,20 @@ export function parsePrivateKey(data: string | Uint8Array, source?: string): str
   return privateKeyObject(data, source).export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
-/** True when the private key belongs to the certificate. */
-export function keyMatchesCertificate(certPem: string, keyPem: string): boolean {
-  const cert = new crypto.X509Certificate(certPem);
+/**
+ * True when the private key belongs to the certificate (same public key; RSA and EC). The one key/certificate
+ * match of the code base. Throws bad-key when the key cannot be read, bad-pem when the certificate cannot.
+ */
+export function keyMatchesCertificate(certPem: string | crypto.X509Certificate, keyPem: string | Uint8Array): boolean {
+  let cert: crypto.X509Certificate;
   try {
-    return cert.checkPrivateKey(privateKeyObject(keyPem));
+    cert = typeof certPem === 'string' ? new crypto.X509Certificate(certPem) : certPem;
+  } catch (err) {
+    throw new MtlsError('bad-pem', `The certificate cannot be read (${(err as Error).message}).`, undefined, { cause: err });
+  }
+  const key = privateKeyObject(keyPem, 'the private key');
+  try {
+    return cert.checkPrivateKey(key);
   } catch {
     return false;
   }
@@ -238,7 +247,13 @@ export function keyMatchesCertificate(certPem: string, keyPem: string): boolean 
 
 /** Throws key-mismatch unless the key belongs to the certificate. */
 export function assertKeyMatches(certPem: string, keyPem: string, keySource?: string, certSource?: string): void {
-  if (!keyMatchesCertificate(certPem, keyPem)) {
+  let matches: boolean;
+  try {
+    matches = keyMatchesCertificate(certPem, keyPem);
+  } catch {
+    matches = false;
+  }
+  if (!matches) {
     throw new MtlsError('key-mismatch', `The key ${keySource ? keySource + ' ' : ''}does not match the certificate${certSource ? ' ' + certSource : ''}.`, 'Pick the key that was generated with this certificate.');
   }
 }

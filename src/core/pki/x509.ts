@@ -45,8 +45,51 @@ export interface ParsedName {
   der: Buffer;
 }
 
-function escapeDn(v: string): string {
+/** RFC 4514 escaping of an attribute value. */
+export function escapeDnValue(v: string): string {
   return v.replace(/([,+"\\<>;=])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
+}
+
+// Attribute labels as `openssl -nameopt RFC2253` prints them, for names compared with openssl output and
+// Cloudflare's cf-cert-*-dn headers (NAME_OIDS above are the display labels of the tree and inspector).
+const RFC2253_LABELS: Record<string, string> = {
+  '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU',
+  '2.5.4.5': 'serialNumber', '2.5.4.9': 'street', '2.5.4.17': 'postalCode', '2.5.4.12': 'title',
+  '1.2.840.113549.1.9.1': 'emailAddress', '0.9.2342.19200300.100.1.25': 'DC', '0.9.2342.19200300.100.1.1': 'UID',
+};
+// The string types readString decodes; any other value comes back as RFC 4514 "#<hex of the DER>".
+const STRING_TAGS = new Set([0x0c, 0x12, 0x13, 0x14, 0x16, 0x1a, 0x1c, 0x1e]);
+
+/**
+ * A Name (DER) as an RFC 4514 string, most specific first ("CN=x,O=y,C=z"), the order and labels
+ * `openssl -nameopt RFC2253` and Cloudflare's cf-cert-*-dn headers use; multi-valued RDNs joined by "+".
+ * (parseName gives the encoded order with ", " for display; this is the comparison form.)
+ */
+export function nameToRfc2253(der: Buffer): string {
+  const rdns = children(der, readTlv(der, 0)).map(rdn =>
+    children(der, rdn).map(atv => {
+      const [type, value] = children(der, atv);
+      const id = readOid(der, type);
+      const text = readString(der, value);
+      return `${RFC2253_LABELS[id] ?? id}=${STRING_TAGS.has(value.tag) ? escapeDnValue(text) : text}`;
+    }).join('+'));
+  return rdns.reverse().join(',');
+}
+
+/** A key identifier as uppercase hex: "AB:CD:…" (`colon`, as openssl prints it) or "ABCD…" (`plain`, Cloudflare's cert_issuer_ski). */
+export function formatKeyId(id: Buffer, style: 'colon' | 'plain' = 'colon'): string {
+  const hex = id.toString('hex').toUpperCase();
+  return style === 'plain' ? hex : (hex.match(/../g) ?? []).join(':');
+}
+
+/** The Subject Key Identifier of a DER certificate, undefined when absent or unreadable. */
+export function certificateSki(der: Buffer): Buffer | undefined {
+  try {
+    const ext = parseCertificateDer(der).extensions.find(e => e.oid === OID.subjectKeyId);
+    return ext ? decodeSubjectKeyId(ext.value) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function parseName(buf: Buffer, t: Tlv): ParsedName {
@@ -60,7 +103,7 @@ export function parseName(buf: Buffer, t: Tlv): ParsedName {
       const type = NAME_OIDS[typeOid] ?? typeOid;
       const value = readString(buf, valueTlv);
       fields.push({ type, value });
-      parts.push(`${type}=${escapeDn(value)}`);
+      parts.push(`${type}=${escapeDnValue(value)}`);
     }
     rdns.push(parts.join('+'));
   }
