@@ -216,6 +216,34 @@ export async function readRegularFile(file: string, options: ReadOptions = {}): 
   }
 }
 
+/**
+ * readRegularFile without the thread pool: four system calls of a few microseconds instead of four round
+ * trips, for scans of thousands of small files (the caller yields to the event loop between batches).
+ */
+export function readRegularFileSync(file: string, options: ReadOptions = {}): Buffer {
+  const max = options.maxBytes ?? MAX_READ_BYTES;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new MtlsError('not-regular', `Cannot read ${file}: it is not a regular file (a device, pipe or socket).`, 'Give a certificate, key or bundle file.');
+    if (st.size > max) throw new MtlsError('too-large', `Cannot read ${file}: it has ${st.size} bytes, more than the ${max} a certificate, key or bundle file may have.`);
+    const buf = Buffer.alloc(st.size);
+    let off = 0;
+    while (off < buf.length) {
+      const n = fs.readSync(fd, buf, off, buf.length - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off);
+  } catch (err) {
+    if (err instanceof MtlsError) throw err;
+    throw new MtlsError('fs-unreadable', `Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}.`, undefined, { cause: err });
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
 /** Reads a file with an error that names the file and the reason; regular files only, size-capped. */
 export async function readFileOrThrow(file: string, options: ReadOptions = {}): Promise<Buffer> {
   return readRegularFile(file, options);

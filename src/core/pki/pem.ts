@@ -130,7 +130,10 @@ export function pemBlocks(text: string): PemBlock[] {
 
 /** DER as PEM with 64-character lines. */
 export function toPem(label: string, der: Buffer): string {
-  return `-----BEGIN ${label}-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;
+  const b64 = der.toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
 /** The DER of every certificate block of a PEM text, in order (CERTIFICATE, X509 CERTIFICATE, TRUSTED CERTIFICATE). */
@@ -146,13 +149,18 @@ function checkBase64(body: string, label: string, source?: string): void {
 
 /** Reads every certificate from PEM (one or more blocks) or DER; returns normalized PEMs. Throws bad-pem naming `source`. */
 export function parseCertificates(data: string | Uint8Array, source?: string): string[] {
+  return readCertificates(data, source).map(x => x.toString());
+}
+
+/** Like parseCertificates, as Node X509Certificate objects (each certificate parsed once). */
+export function readCertificates(data: string | Uint8Array, source?: string): crypto.X509Certificate[] {
   if (data.length === 0 || (typeof data === 'string' && data.trim() === '')) throw new MtlsError('bad-pem', `${named(source)} is empty.`);
   const text = toText(data);
   if (text === undefined) {
     const der = Buffer.from(data as Uint8Array);
     if (der.length === 0) throw new MtlsError('bad-pem', `${named(source)} is empty.`);
     try {
-      return [new crypto.X509Certificate(der).toString()];
+      return [new crypto.X509Certificate(der)];
     } catch (err) {
       throw new MtlsError('bad-pem', `${named(source)} is neither a PEM certificate nor a DER certificate (${(err as Error).message}).`, undefined, { cause: err });
     }
@@ -164,12 +172,12 @@ export function parseCertificates(data: string | Uint8Array, source?: string): s
   if (unmatched > 0) {
     throw new MtlsError('bad-pem', `${named(source)} is not a valid PEM file: a "-----BEGIN" line has no matching "-----END" line.`, 'The file may be truncated; export it again.');
   }
-  const certs: string[] = [];
+  const certs: crypto.X509Certificate[] = [];
   for (const b of blocks) {
     if (!CERT_LABELS.has(b.label)) continue;
     checkBase64(b.body, b.label, source);
     try {
-      certs.push(new crypto.X509Certificate(b.der).toString());
+      certs.push(new crypto.X509Certificate(b.der));
     } catch (err) {
       throw new MtlsError('bad-pem', `${named(source)} holds a CERTIFICATE block that is not a valid X.509 certificate (${(err as Error).message}).`, 'The file may be truncated or edited by hand; export it again.', { cause: err });
     }
@@ -179,6 +187,19 @@ export function parseCertificates(data: string | Uint8Array, source?: string): s
     throw new MtlsError('bad-pem', `${named(source)} holds no certificate (it holds: ${labels}).`);
   }
   return certs;
+}
+
+/** The DER of the first certificate of PEM or DER data, without parsing it; throws bad-pem like parseCertificates. */
+export function firstCertificateDer(data: string | Uint8Array, source?: string): Buffer {
+  const text = data.length ? toText(data) : '';
+  if (text !== undefined && text.trim() !== '') {
+    const { blocks, unmatched } = splitPem(text);
+    const first = blocks.find(b => b.label === 'CERTIFICATE');
+    if (first && unmatched === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(first.body) && first.body.length > 0) return first.der;
+  } else if (text === undefined) {
+    return Buffer.from(data as Uint8Array);
+  }
+  return readCertificates(data, source)[0].raw; // the precise error, or an unusual label (TRUSTED CERTIFICATE)
 }
 
 /** The first certificate of PEM or DER data. */

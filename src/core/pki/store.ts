@@ -15,17 +15,18 @@ import { execFile } from 'child_process';
 import { MtlsError } from '../errors';
 import {
   KEY_MODE, MAX_READ_BYTES, PUBLIC_MODE, assertRealFoldersInside, crashPoint, ensurePrivateDir, exists, isTempName, makeStagingDir,
-  readRegularFile, withLock, writeFileAtomic, writeStaged,
+  readRegularFile, readRegularFileSync, withLock, writeFileAtomic, writeStaged,
 } from '../fsutil';
 import type {
   CertificateInfo,
   CaEntry, CaPaths, CertAndKey, CertProfile, CreateCaOptions, ImportOptions, PassphraseProvider, RenewOptions, RenewResult, RevocationRecord,
   RevokeResult, StoreEntry, StoreIssueOptions, StoreLeftover, StoreProblem, StoreSignCsrOptions, StoreTree, StoredCertificate,
 } from './types';
-import { assertKeyMatches, hasPrivateKeyBlock, keyAlgorithmOf, parseCertificate, parseCertificates, parsePrivateKey, privateKeyObject } from './pem';
+import { assertKeyMatches, hasPrivateKeyBlock, keyAlgorithmOf, parseCertificate, parseCertificates, parsePrivateKey, privateKeyObject, firstCertificateDer } from './pem';
 import { encryptPrivateKey, isEncryptedKey, readPrivateKey } from './keyfile';
 import { createRootCa, issueCertificate, parseCsr, signCsr, checkPrintable, BACKDATE_MS } from './certs';
-import { inspectCertificate } from './inspect';
+import { inspectCertificate, inspectDer, verifyCertificateSignature } from './inspect';
+import { parseCertificateDer } from './x509';
 
 export const DEFAULT_STORE_DIR = '.mtls';
 const CERT_EXTENSIONS = new Set(['.pem', '.crt', '.cer', '.der']);
@@ -246,7 +247,14 @@ export async function initStore(root: string): Promise<void> {
 
 /** inspectCertificate, plus the profile that only the store knows: a clientAuth leaf under `origin-pull/`. */
 function inspectStored(certPem: string, certPath: string): CertificateInfo {
-  const info = inspectCertificate(certPem, certPath);
+  return withStoreProfile(inspectCertificate(certPem, certPath), certPath);
+}
+
+function inspectStoredDer(der: Buffer, certPath: string, source: string): CertificateInfo {
+  return withStoreProfile(inspectDer(der, source), certPath);
+}
+
+function withStoreProfile(info: CertificateInfo, certPath: string): CertificateInfo {
   if (info.profile === 'client' && path.dirname(certPath).split(path.sep).includes(ORIGIN_PULL_DIR)) info.profile = 'origin-pull';
   return info;
 }
@@ -503,9 +511,19 @@ export async function readRevocations(caDir: string): Promise<RevocationRecord[]
 }
 
 /** What a scan learnt from one file, kept while the file's identity, size and mtime stay the same. */
+interface ScannedCert {
+  info: CertificateInfo;
+  der: Buffer;
+  /** Subject and issuer as decoded text (matches across string encodings, like OpenSSL's canonical names). */
+  subject: string;
+  issuer: string;
+  /** The public key, kept for CAs (they verify the others). */
+  publicKey?: crypto.KeyObject;
+}
+
 interface ScannedFile {
   stamp: string;
-  cert?: { info: CertificateInfo; x509: crypto.X509Certificate };
+  cert?: ScannedCert;
   /** Not a certificate (a key or a CSR saved as .pem). */
   skip?: boolean;
   problem?: string;
@@ -521,40 +539,38 @@ function fileStamp(st: fs.Stats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
-async function scanFile(file: string, dir: string, st: fs.Stats): Promise<ScannedFile> {
+function scanFile(file: string, dir: string, st: fs.Stats): ScannedFile {
   const stamp = fileStamp(st);
   try {
     if (!st.isFile()) return { stamp, problem: 'Not a regular file; skipped.' };
-    const data = await readRegularFile(file, { maxBytes: MAX_READ_BYTES });
+    const data = readRegularFileSync(file, { maxBytes: MAX_READ_BYTES });
     const text = data.toString('latin1');
     if (hasPrivateKeyBlock(data) && !/-----BEGIN (X509 |TRUSTED )?CERTIFICATE-----/.test(text)) return { stamp, skip: true }; // a key saved as .pem
     if (/-----BEGIN (NEW )?CERTIFICATE REQUEST-----/.test(text) && !/-----BEGIN CERTIFICATE-----/.test(text)) return { stamp, skip: true }; // a CSR
-    const pem = parseCertificates(data, path.relative(dir, file))[0];
-    return { stamp, cert: { info: inspectStored(pem, file), x509: new crypto.X509Certificate(pem) } };
+    const der = firstCertificateDer(data, path.relative(dir, file));
+    const info = inspectStoredDer(der, file, path.relative(dir, file));
+    const publicKey = info.isCa ? crypto.createPublicKey({ key: parseCertificateDer(der).spki, format: 'der', type: 'spki' }) : undefined;
+    return { stamp, cert: { info, der, subject: info.subject, issuer: info.issuer, publicKey } };
   } catch (err) {
     return { stamp, problem: err instanceof MtlsError ? err.message : `Cannot read: ${(err as Error).message}` };
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` at a time. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+/** Runs `fn` over `items` synchronously in batches, yielding to the event loop between batches (the explorer stays responsive). */
+async function mapInBatches<T, R>(items: T[], batch: number, fn: (item: T) => R): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += batch) {
+    if (i > 0) await new Promise(resolve => setImmediate(resolve));
+    for (const item of items.slice(i, i + batch)) out.push(fn(item));
+  }
   return out;
 }
 
-function verifiedBy(cert: { info: CertificateInfo; x509: crypto.X509Certificate }, ca: { info: CertificateInfo; x509: crypto.X509Certificate }): boolean {
+function verifiedBy(cert: ScannedCert, ca: ScannedCert): boolean {
   const k = `${cert.info.sha256}:${ca.info.sha256}`;
   let v = verifyCache.get(k);
   if (v === undefined) {
-    try { v = cert.x509.verify(ca.x509.publicKey); } catch { v = false; }
+    v = !!ca.publicKey && verifyCertificateSignature(cert.der, ca.publicKey);
     if (verifyCache.size > MAX_VERIFY_CACHE) verifyCache.clear();
     verifyCache.set(k, v);
   }
@@ -587,18 +603,18 @@ export async function listStore(root: string): Promise<StoreTree> {
   const previous = scanCache.get(dir) ?? new Map<string, ScannedFile>();
   const current = new Map<string, ScannedFile>();
   const now = new Date();
-  const scanned = await mapLimit(walked.files, 64, async file => {
+  const scanned = await mapInBatches(walked.files, 250, file => {
     let st: fs.Stats;
     try {
-      st = await fs.promises.lstat(file);
+      st = fs.lstatSync(file); // a few microseconds: cheaper than a thread-pool round trip per file
     } catch (err) {
       return { file, s: { stamp: '', problem: `Cannot read: ${(err as NodeJS.ErrnoException).code ?? err}` } as ScannedFile };
     }
     const old = previous.get(file);
-    const s = old && old.stamp === fileStamp(st) ? old : await scanFile(file, dir, st);
+    const s = old && old.stamp === fileStamp(st) ? old : scanFile(file, dir, st);
     return { file, s };
   });
-  const entries: { entry: StoreEntry; x509: crypto.X509Certificate }[] = [];
+  const entries: { entry: StoreEntry; x509: ScannedCert }[] = [];
   for (const { file, s } of scanned) {
     current.set(file, s);
     if (s.problem) tree.problems.push({ path: file, message: s.problem });
@@ -620,12 +636,12 @@ export async function listStore(root: string): Promise<StoreTree> {
         info,
         archived: rel.slice(0, -1).includes('archive'),
       },
-      x509: s.cert.x509,
+      x509: s.cert,
     });
   }
   scanCache.set(dir, current);
 
-  const cas: { ca: CaEntry; x509: crypto.X509Certificate }[] = [];
+  const cas: { ca: CaEntry; x509: ScannedCert }[] = [];
   for (const { entry, x509 } of entries) {
     if (!entry.info.isCa) continue;
     const caDir = path.dirname(entry.certPath);
@@ -645,7 +661,7 @@ export async function listStore(root: string): Promise<StoreTree> {
     }
     cas.push({ ca: { ...entry, keyEncrypted, dir: caDir, certs: [], revocations }, x509 });
   }
-  const casBySubject = new Map<string, { ca: CaEntry; x509: crypto.X509Certificate }[]>();
+  const casBySubject = new Map<string, { ca: CaEntry; x509: ScannedCert }[]>();
   for (const c of cas) {
     const list = casBySubject.get(c.x509.subject) ?? [];
     list.push(c);
@@ -654,7 +670,7 @@ export async function listStore(root: string): Promise<StoreTree> {
   const caByPath = new Map(cas.map(c => [c.ca.certPath, c.ca]));
   for (const { entry, x509 } of entries) {
     const candidates = (casBySubject.get(x509.issuer) ?? []).filter(c => c.ca.certPath !== entry.certPath && c.ca.info.sha256 !== entry.info.sha256 &&
-      verifiedBy({ info: entry.info, x509 }, { info: c.ca.info, x509: c.x509 }));
+      verifiedBy(x509, c.x509));
     // Prefer the CA whose folder holds the certificate (a copied ca.pem elsewhere should not steal it).
     candidates.sort((a, b) => Number(!entry.certPath.startsWith(b.ca.dir + path.sep)) - Number(!entry.certPath.startsWith(a.ca.dir + path.sep)));
     const issuer = candidates[0];
@@ -667,8 +683,9 @@ export async function listStore(root: string): Promise<StoreTree> {
       tree.orphans.push(entry);
     }
   }
-  tree.cas = cas.map(c => c.ca).sort((a, b) => a.name.localeCompare(b.name) || a.certPath.localeCompare(b.certPath));
-  for (const ca of tree.cas) ca.certs.sort((a, b) => Number(a.archived) - Number(b.archived) || a.name.localeCompare(b.name));
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0); // code-point order: stable and fast for thousands
+  tree.cas = cas.map(c => c.ca).sort((a, b) => cmp(a.name, b.name) || cmp(a.certPath, b.certPath));
+  for (const ca of tree.cas) ca.certs.sort((a, b) => Number(a.archived) - Number(b.archived) || cmp(a.name, b.name));
   return tree;
 }
 

@@ -79,7 +79,40 @@ export function nameToRfc2253(der: Buffer): string {
 /** A key identifier as uppercase hex: "AB:CD:…" (`colon`, as openssl prints it) or "ABCD…" (`plain`, Cloudflare's cert_issuer_ski). */
 export function formatKeyId(id: Buffer, style: 'colon' | 'plain' = 'colon'): string {
   const hex = id.toString('hex').toUpperCase();
-  return style === 'plain' ? hex : (hex.match(/../g) ?? []).join(':');
+  if (style === 'plain') return hex;
+  const pairs: string[] = new Array(id.length);
+  for (let i = 0; i < id.length; i++) pairs[i] = hex.slice(2 * i, 2 * i + 2);
+  return pairs.join(':');
+}
+
+const EC_CURVES: Record<string, string> = { '1.2.840.10045.3.1.7': 'prime256v1', '1.3.132.0.34': 'secp384r1', '1.3.132.0.35': 'secp521r1', '1.3.132.0.10': 'secp256k1', '1.2.840.10045.3.1.1': 'prime192v1' };
+const KEY_TYPES: Record<string, string> = { '1.2.840.113549.1.1.1': 'rsa', '1.2.840.10045.2.1': 'ec', '1.3.101.112': 'ed25519', '1.3.101.113': 'ed448', '1.2.840.113549.1.1.10': 'rsa-pss' };
+
+/**
+ * The key type, RSA modulus length and EC curve of a SubjectPublicKeyInfo, read from the DER (Node's names:
+ * 'rsa', 'ec', 'prime256v1'…), or undefined for what this reader does not know (then ask Node).
+ */
+export function spkiDetails(spki: Buffer): { type: string; modulusLength?: number; namedCurve?: string } | undefined {
+  try {
+    const [alg, bits] = children(spki, readTlv(spki, 0));
+    const [algOid, params] = children(spki, alg);
+    const type = KEY_TYPES[readOid(spki, algOid)];
+    if (!type || type === 'rsa-pss') return undefined;
+    if (type === 'ec') {
+      const curve = params && params.tag === TAG.OID ? EC_CURVES[readOid(spki, params)] : undefined;
+      return curve ? { type, namedCurve: curve } : undefined;
+    }
+    if (type === 'rsa') {
+      const key = spki.subarray(bits.start + 1, bits.end); // RSAPublicKey inside the BIT STRING
+      const [modulus] = children(key, readTlv(key, 0));
+      let m = content(key, modulus);
+      while (m.length > 1 && m[0] === 0) m = m.subarray(1);
+      return { type, modulusLength: (m.length - 1) * 8 + (32 - Math.clz32(m[0])) };
+    }
+    return { type };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The Subject Key Identifier of a DER certificate, undefined when absent or unreadable. */
