@@ -85,6 +85,11 @@ export async function withCaPassphrase<T>(shared: Shared, fn: (provider: Passphr
   return result;
 }
 
+/** The passphrase just chosen for a new CA key serves this session's signing without asking again. */
+export function rememberForSession(keyPath: string, passphrase: string): void {
+  if (passphrase) session.set(keyPath, passphrase);
+}
+
 /** Forgets what this session and the SecretStorage know of a CA key's passphrase (after it changed). */
 export async function forgetCaPassphrase(shared: Shared, keyPath: string): Promise<void> {
   session.delete(keyPath);

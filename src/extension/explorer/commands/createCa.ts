@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { KeyAlgorithm, StoredCertificate } from '../../../core/pki';
 import { askDays, inputBox, normalizeKey, parseDays, pickKey, validateCaName, validateCommonName } from '../prompts';
 import type { ExplorerCommand } from './shared';
-import { askNewCaPassphrase } from '../passphrase';
+import { askNewCaPassphrase, rememberForSession } from '../passphrase';
 import { core, isPlainObject, str, storeRoot, rel, progress, afterChange } from './shared';
 
 export interface CreateCaArgs {
@@ -43,6 +43,7 @@ export const createCa: ExplorerCommand = {
     const created = await progress(`mTLS: Creating CA ${name}`, report =>
       pki.createCa(root, name, { cn, org, key, days, passphrase, onProgress: report }));
     ctx.shared.log.info(`Created CA ${name}: ${created.certPath} (key ${created.keyEncrypted ? 'encrypted' : 'NOT encrypted'})`);
+    if (created.keyEncrypted && created.keyPath) rememberForSession(created.keyPath, passphrase);
     if (!created.keyEncrypted) {
       const encrypt = 'Encrypt CA Key...';
       void vscode.window.showWarningMessage(`mTLS: the key of the CA ${name} is stored unencrypted.`, encrypt).then(c => {

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { MtlsError } from '../../../core/errors';
 import type { ExplorerCommand } from './shared';
 import { core, isPlainObject, str, storeRoot, rel, afterChange, resolveIssuingCa } from './shared';
-import { askNewCaPassphrase, forgetCaPassphrase } from '../passphrase';
+import { askNewCaPassphrase, forgetCaPassphrase, rememberForSession } from '../passphrase';
 
 export interface EncryptCaKeyArgs { ca?: string; passphrase?: string }
 
@@ -23,6 +23,7 @@ export const encryptCaKey: ExplorerCommand = {
     await pki.encryptCaKey(root, caName, passphrase);
     const keyPath = pki.caPaths(root, caName).keyPath;
     await forgetCaPassphrase(ctx.shared, keyPath);
+    rememberForSession(keyPath, passphrase);
     ctx.shared.log.info(`Encrypted the key of the CA ${caName}: ${keyPath}`);
     await afterChange(ctx, path.join(root, caName, 'ca.pem'));
     void vscode.window.showInformationMessage(`mTLS: the key of the CA ${caName} (${rel(keyPath)}) is now encrypted; signing asks for its passphrase once per session.`);
