@@ -4,7 +4,7 @@ import * as path from 'path';
 import { CliCommand, CliIO, caPassphraseProvider, parseCommandArgs, printJson, requireOption, subcommandGroup } from '../io';
 import { MtlsError } from '../../core/errors';
 import { readFileOrThrow, writeFileAtomic, KEY_MODE } from '../../core/fsutil';
-import type { CertificateInfo, CertProfile, KeyAlgorithm, StoreEntry, StoreTree, StoredCertificate } from '../../core/pki';
+import type { CaEntry, CertificateInfo, CertProfile, KeyAlgorithm, StoreEntry, StoreTree, StoredCertificate } from '../../core/pki';
 
 type Pki = typeof import('../../core/pki');
 const pki = (): Pki => require('../../core/pki');
@@ -152,7 +152,8 @@ function treeLines(tree: StoreTree): string[] {
   const describe = (e: StoreEntry) => {
     const i = e.info;
     const state = e.revoked ? 'REVOKED' : i.expired ? 'EXPIRED' : `${i.daysLeft}d left`;
-    return `${e.name}  ${i.subjectCn ?? i.subject}  [${i.profile ?? 'cert'}, ${keyDescription(i)}, ${state}${e.keyPath ? '' : ', no key'}${e.archived ? ', archived' : ''}]  ${rel(e.certPath)}`;
+    const key = e.keyPath ? ((e as CaEntry).keyEncrypted === false ? ', key NOT encrypted' : '') : ', no key';
+    return `${e.name}  ${i.subjectCn ?? i.subject}  [${i.profile ?? 'cert'}, ${keyDescription(i)}, ${state}${key}${e.archived ? ', archived' : ''}]  ${rel(e.certPath)}`;
   };
   for (const ca of tree.cas.filter(c => !c.issuerPath)) {
     const walk = (c: typeof ca, depth: number) => {
@@ -185,7 +186,7 @@ export function leftoverLines(tree: StoreTree): string[] {
 }
 
 export function treeJson(tree: StoreTree): unknown {
-  const entry = (e: StoreEntry) => ({ name: e.name, cert: e.certPath, key: e.keyPath, issuer: e.issuerPath, archived: e.archived, revoked: e.revoked, ...infoJson(e.info) });
+  const entry = (e: StoreEntry) => ({ name: e.name, cert: e.certPath, key: e.keyPath, keyEncrypted: e.keyEncrypted, issuer: e.issuerPath, archived: e.archived, revoked: e.revoked, ...infoJson(e.info) });
   return {
     root: tree.root,
     exists: tree.exists,

@@ -181,7 +181,7 @@ function readCsr(data: string | Uint8Array, source?: string) {
     throw new MtlsError('bad-csr', `${source ?? 'The input'} is not a valid certificate signing request (${(err as Error).message}).`, undefined, { cause: err });
   }
   // The self-signature, checked by OpenSSL on the bytes as received.
-  let signatureValid = false;
+  let signatureValid: boolean;
   try {
     const { signed, algorithmOid, signature } = signedParts(der);
     const hash = CSR_HASHES[algorithmOid];

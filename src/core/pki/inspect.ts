@@ -130,7 +130,7 @@ export function verifyCertificate(certPem: string, caPem: string, at: Date = new
   const cert = new crypto.X509Certificate(parseCertificate(certPem, 'the certificate'));
   const ca = new crypto.X509Certificate(parseCertificate(caPem, 'the CA certificate'));
   const problems: string[] = [];
-  let signatureValid = false;
+  let signatureValid: boolean;
   try {
     signatureValid = cert.verify(ca.publicKey);
   } catch {
