@@ -65,6 +65,8 @@ export interface PemBlock {
   /** The base64 body without whitespace and without RFC 1421 headers (Proc-Type, DEK-Info). */
   body: string;
   der: Buffer;
+  /** The block as it was written, BEGIN to END lines included (headers such as Proc-Type kept). */
+  text: string;
 }
 
 export interface PemSplit {
@@ -119,7 +121,7 @@ export function splitPem(text: string): PemSplit {
       continue;
     }
     const body = text.slice(bodyStart, e).replace(/^[A-Za-z-]+:.*$/gm, '').replace(/\s+/g, '');
-    blocks.push({ label, body, der: Buffer.from(body, 'base64') });
+    blocks.push({ label, body, der: Buffer.from(body, 'base64'), text: text.slice(b, pos) + '\n' });
   }
   return { blocks, unmatched };
 }

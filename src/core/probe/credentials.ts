@@ -6,7 +6,7 @@ import * as tls from 'tls';
 import { MtlsError } from '../errors';
 import { readFileOrThrow } from '../fsutil';
 import { certFields, derToPem, pemToDers } from './der';
-import { keyMatchesCertificate, pemBlocks, toPem } from '../pki/pem';
+import { keyMatchesCertificate, pemBlocks } from '../pki/pem';
 import { Credential } from './types';
 
 const P12_EXT = /\.(p12|pfx)$/i;
@@ -59,7 +59,7 @@ export async function loadCredential(certFile: string, keyFile?: string, passwor
   }
   const keyText = keyFile ? (await readFileOrThrow(keyFile)).toString('utf8') : text;
   const keyBlock = pemBlocks(keyText).find(b => /PRIVATE KEY$/.test(b.label));
-  const key = keyBlock && toPem(keyBlock.label, keyBlock.der);
+  const key = keyBlock?.text;
   if (!key) {
     throw new MtlsError('bad-key', `No private key for ${certFile}${keyFile ? ` in ${keyFile}` : ''}.`, 'Give the key file (--key, or the matching *Key setting).');
   }
