@@ -524,6 +524,8 @@ interface ScannedCert {
 interface ScannedFile {
   stamp: string;
   cert?: ScannedCert;
+  /** Derived from the path once: the entry's name, its key file's folder and name, whether it is archived. */
+  place?: { name: string; dir: string; keyPath: string; keyName: string; archived: boolean };
   /** Not a certificate (a key or a CSR saved as .pem). */
   skip?: boolean;
   problem?: string;
@@ -619,22 +621,29 @@ export async function listStore(root: string): Promise<StoreTree> {
     current.set(file, s);
     if (s.problem) tree.problems.push({ path: file, message: s.problem });
     if (!s.cert) continue;
-    const base = path.basename(file).replace(/\.[^.]+$/, '');
-    const keyPath = keyPathFor(file);
-    const rel = path.relative(dir, file).split(path.sep);
+    s.place ??= (() => {
+      const base = path.basename(file).replace(/\.[^.]+$/, '');
+      const keyPath = keyPathFor(file);
+      const rel = path.relative(dir, file).split(path.sep);
+      return {
+        name: base === 'ca' && rel.length > 1 ? path.basename(path.dirname(file)) : base,
+        dir: path.dirname(file), keyPath, keyName: path.basename(keyPath), archived: rel.slice(0, -1).includes('archive'),
+      };
+    })();
+    const place = s.place;
     const i = s.cert.info;
     const info: CertificateInfo = {
       ...i,
       daysLeft: Math.floor((i.notAfter.getTime() - now.getTime()) / DAY_MS), expired: now > i.notAfter, notYetValid: now < i.notBefore,
     };
-    const hasKey = walked.names.get(path.dirname(file))?.has(path.basename(keyPath)) && !hiddenKeys.has(keyPath);
+    const hasKey = walked.names.get(place.dir)?.has(place.keyName) && !hiddenKeys.has(place.keyPath);
     entries.push({
       entry: {
-        name: base === 'ca' && rel.length > 1 ? path.basename(path.dirname(file)) : base,
+        name: place.name,
         certPath: file,
-        keyPath: hasKey ? keyPath : undefined,
+        keyPath: hasKey ? place.keyPath : undefined,
         info,
-        archived: rel.slice(0, -1).includes('archive'),
+        archived: place.archived,
       },
       x509: s.cert,
     });
