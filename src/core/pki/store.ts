@@ -893,11 +893,14 @@ export async function storeManagedCertificate(root: string, zone: string, name: 
   const keyPath = path.join(dir, `${name}.key`);
   const recordPath = path.join(dir, `${name}.json`);
   await initStore(root);
-  await writeAll([
-    { path: keyPath, data: keyPem, mode: KEY_MODE },
-    { path: certPath, data: certPem, mode: PUBLIC_MODE },
-    { path: recordPath, data: JSON.stringify(record, null, 2) + '\n', mode: PUBLIC_MODE },
-  ]);
+  // Staged, locked and linked like every other write of the store (keys first, the certificate last).
+  const lockDir = lockDirFor(path.resolve(root), dir);
+  await ensureStoreDir(root, lockDir);
+  await locked(lockDir, () => installFiles(root, dir, [
+    { name: path.basename(keyPath), data: keyPem, mode: KEY_MODE },
+    { name: path.basename(recordPath), data: JSON.stringify(record, null, 2) + '\n', mode: PUBLIC_MODE },
+    { name: path.basename(certPath), data: certPem, mode: PUBLIC_MODE },
+  ], 'managed'));
   return { name, certPath, keyPath, recordPath, record };
 }
 
