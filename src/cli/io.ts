@@ -49,3 +49,36 @@ export function subcommandGroup(summary: string, usage: string, subcommands: Rec
     },
   };
 }
+
+/** The environment variable that holds the CA key passphrase for scripts and CI. */
+export const CA_PASSWORD_ENV = 'MTLS_CA_PASSWORD';
+
+/**
+ * The passphrase for a new CA key: MTLS_CA_PASSWORD, else typed twice on the terminal (no echo), else
+ * undefined (no terminal, or an empty answer): the caller then writes a plaintext key and says so.
+ */
+export async function newCaPassphrase(io: CliIO): Promise<string | undefined> {
+  const fromEnv = io.env[CA_PASSWORD_ENV];
+  if (fromEnv) return fromEnv;
+  if (!io.promptSecret) return undefined;
+  const first = await io.promptSecret('Passphrase for the CA key (empty: store it unencrypted): ');
+  if (!first) return undefined;
+  const again = await io.promptSecret('Repeat the passphrase: ');
+  if (again !== first) throw new MtlsError('no-passphrase', 'The two passphrases differ; nothing was written.');
+  return first;
+}
+
+/** Reads the passphrase of an encrypted CA key the same way for every command that signs: MTLS_CA_PASSWORD, else the terminal. */
+export function caPassphraseProvider(io: CliIO): (ca: { name: string; keyPath: string }) => Promise<string | undefined> {
+  let cached: string | undefined;
+  return async ca => {
+    const fromEnv = io.env[CA_PASSWORD_ENV];
+    if (fromEnv) return fromEnv;
+    if (cached !== undefined) return cached;
+    if (!io.promptSecret) {
+      throw new MtlsError('no-passphrase', `The key of the CA "${ca.name}" is encrypted: set ${CA_PASSWORD_ENV}, or run on a terminal to type the passphrase. Nothing was written.`);
+    }
+    cached = await io.promptSecret(`Passphrase for the key of the CA "${ca.name}": `);
+    return cached;
+  };
+}

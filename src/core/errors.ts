@@ -6,6 +6,9 @@ export type MtlsErrorCode =
   | 'cert-invalid' | 'cert-no-ski' | 'key-invalid' | 'key-mismatch' | 'no-ca-key' | 'no-password' | 'p12-format' | 'p12-password'
   // files and folders
   | 'exists' | 'not-found' | 'no-folder' | 'fs-unreadable' | 'fs-unwritable'
+  // the workspace store: encrypted CA keys, locks, hostile files and folders, signing policy
+  | 'bad-passphrase' | 'no-passphrase' | 'locked' | 'renewed-concurrently' | 'not-regular' | 'too-large' | 'not-a-folder'
+  | 'symlink-folder' | 'outside-store' | 'unsupported-key'
   // Cloudflare: `cf-<code>` carries the API's own error code
   | 'cloudflare-no-token' | 'cloudflare-order' | 'cloudflare-api' | `cf-${number}`
   | 'cloudflare-timeout' | 'cloudflare-unknown-outcome' | 'cloudflare-not-associated'

@@ -25,11 +25,15 @@ export default async function ({ wb, page, workspace, log }) {
   await wb.answer('Acme Inc.', { expectPrompt: 'Organization' });
   await wb.pick('ECDSA P-256');
   await wb.answer('3650', { expectPrompt: 'Validity in days' });
+  await wb.answer('ui passphrase', { expectPrompt: 'Passphrase that encrypts the CA key' });
+  await wb.answer('ui passphrase', { expectPrompt: 'Repeat the passphrase' });
 
   const caRow = wb.treeRow('acme-clients');
   await caRow.waitFor({ timeout: 60000 });
   log('CA row:', (await caRow.innerText()).replace(/\s+/g, ' '));
   if (!fs.existsSync(path.join(workspace, '.mtls/acme-clients/ca.pem'))) throw new Error('ca.pem was not written');
+  if (!fs.readFileSync(path.join(workspace, '.mtls/acme-clients/ca.key'), 'utf8').startsWith('-----BEGIN ENCRYPTED PRIVATE KEY-----')) throw new Error('the CA key is not encrypted');
+  if (/key not encrypted/.test(await caRow.innerText())) throw new Error('the encrypted CA is marked as not encrypted');
   if (await welcome.isVisible()) throw new Error('the welcome view is still shown next to a CA');
 
   log('right-click the CA -> Issue Client Certificate...');

@@ -1,10 +1,10 @@
 // `mtls cert …`: issue, export, inspect and manage certificates of the workspace store.
 import * as fs from 'fs';
 import * as path from 'path';
-import { CliCommand, CliIO, parseCommandArgs, printJson, requireOption, subcommandGroup } from '../io';
+import { CliCommand, CliIO, caPassphraseProvider, parseCommandArgs, printJson, requireOption, subcommandGroup } from '../io';
 import { MtlsError } from '../../core/errors';
 import { readFileOrThrow, writeFileAtomic, KEY_MODE } from '../../core/fsutil';
-import type { CertificateInfo, CertProfile, KeyAlgorithm, StoreEntry, StoreTree, StoredCertificate } from '../../core/pki';
+import type { CaEntry, CertificateInfo, CertProfile, KeyAlgorithm, StoreEntry, StoreTree, StoredCertificate } from '../../core/pki';
 
 type Pki = typeof import('../../core/pki');
 const pki = (): Pki => require('../../core/pki');
@@ -23,14 +23,25 @@ export const USAGE = `Usage:
   mtls cert renew FILE [--days N] [--store DIR] [--json]
   mtls cert revoke FILE [--reason R] [--store DIR] [--json]
   mtls cert delete FILE --yes [--store DIR]
+  mtls cert cleanup [--store DIR] [--json]   removes what interrupted writes left (listed by \`cert list\`)
 
 The store defaults to ./.mtls. Issued files: <store>/<ca>/certs/<name>.pem and <name>.key (origin-pull: <store>/<ca>/origin-pull/).
+Signing with an encrypted CA key (issue, sign-csr, renew) reads its passphrase from ${'$'}MTLS_CA_PASSWORD, else the terminal.
+sign-csr accepts RSA (2048 bits or more), P-256 and P-384 keys, and prints the subject and SANs it grants.
 `;
 
 // ---- helpers shared with `mtls ca` ------------------------------------------------------------
 
 export function storeOf(io: CliIO, store: string | undefined): string {
-  return path.resolve(io.cwd, store || '.mtls');
+  const root = path.resolve(io.cwd, store || '.mtls');
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(root);
+  } catch {
+    st = undefined; // created on first write
+  }
+  if (st && !st.isDirectory()) throw new MtlsError('not-a-folder', `The store ${root} is not a folder.`, 'Give --store a folder (or a path that does not exist yet).');
+  return root;
 }
 
 export function fileOf(io: CliIO, file: string): string {
@@ -141,7 +152,8 @@ function treeLines(tree: StoreTree): string[] {
   const describe = (e: StoreEntry) => {
     const i = e.info;
     const state = e.revoked ? 'REVOKED' : i.expired ? 'EXPIRED' : `${i.daysLeft}d left`;
-    return `${e.name}  ${i.subjectCn ?? i.subject}  [${i.profile ?? 'cert'}, ${keyDescription(i)}, ${state}${e.keyPath ? '' : ', no key'}${e.archived ? ', archived' : ''}]  ${rel(e.certPath)}`;
+    const key = e.keyPath ? ((e as CaEntry).keyEncrypted === false ? ', key NOT encrypted' : '') : ', no key';
+    return `${e.name}  ${i.subjectCn ?? i.subject}  [${i.profile ?? 'cert'}, ${keyDescription(i)}, ${state}${key}${e.archived ? ', archived' : ''}]  ${rel(e.certPath)}`;
   };
   for (const ca of tree.cas.filter(c => !c.issuerPath)) {
     const walk = (c: typeof ca, depth: number) => {
@@ -159,18 +171,29 @@ function treeLines(tree: StoreTree): string[] {
     for (const o of tree.orphans) lines.push(`  ${describe(o)}`);
   }
   for (const p of tree.problems) lines.push(`problem: ${rel(p.path)}: ${p.message}`);
+  lines.push(...leftoverLines(tree));
   if (lines.length === 0) lines.push(tree.exists ? `The store ${tree.root} holds no certificates.` : `There is no store at ${tree.root} yet; create a CA with \`mtls ca create\`.`);
   return lines;
 }
 
+/** Lines naming the remains of interrupted writes, with the command that removes them. */
+export function leftoverLines(tree: StoreTree): string[] {
+  if (tree.leftovers.length === 0) return [];
+  return [
+    ...tree.leftovers.map(l => `leftover: ${path.relative(tree.root, l.path)}: ${l.message}`),
+    `Remove ${tree.leftovers.length === 1 ? 'it' : 'them'} with \`mtls cert cleanup${tree.root === path.resolve('.mtls') ? '' : ` --store ${tree.root}`}\`.`,
+  ];
+}
+
 export function treeJson(tree: StoreTree): unknown {
-  const entry = (e: StoreEntry) => ({ name: e.name, cert: e.certPath, key: e.keyPath, issuer: e.issuerPath, archived: e.archived, revoked: e.revoked, ...infoJson(e.info) });
+  const entry = (e: StoreEntry) => ({ name: e.name, cert: e.certPath, key: e.keyPath, keyEncrypted: e.keyEncrypted, issuer: e.issuerPath, archived: e.archived, revoked: e.revoked, ...infoJson(e.info) });
   return {
     root: tree.root,
     exists: tree.exists,
     cas: tree.cas.map(ca => ({ ...entry(ca), dir: ca.dir, revocations: ca.revocations, certs: ca.certs.map(entry) })),
     orphans: tree.orphans.map(entry),
     problems: tree.problems,
+    leftovers: tree.leftovers,
   };
 }
 
@@ -185,7 +208,7 @@ async function issue(argv: string[], io: CliIO): Promise<number> {
   });
   const s = await pki().issueToStore(storeOf(io, values.store), requireOption(values.ca, 'ca'), {
     cn: requireOption(values.cn, 'cn'), name: values.name, org: values.org, profile: parseProfile(values.profile),
-    key: parseKey(values.key), days: parseDays(values.days), sans: values.san,
+    key: parseKey(values.key), days: parseDays(values.days), sans: values.san, caPassphrase: caPassphraseProvider(io),
   });
   if (values.json) printJson(io, { ...storedJson(s), profile: values.profile ?? 'client' });
   else printStored(io, 'Issued', s);
@@ -296,8 +319,16 @@ async function signCsrCmd(argv: string[], io: CliIO): Promise<number> {
     days: { type: 'string' }, san: { type: 'string', multiple: true },
   });
   const csrPath = fileOf(io, requireOption(values.csr, 'csr'));
-  const s = await pki().signCsrToStore(storeOf(io, values.store), requireOption(values.ca, 'ca'), await readFileOrThrow(csrPath), {
-    name: values.name, profile: parseProfile(values.profile), days: parseDays(values.days), sans: values.san,
+  const P = pki();
+  const root = storeOf(io, values.store);
+  const caName = requireOption(values.ca, 'ca');
+  const csr = await readFileOrThrow(csrPath);
+  // What will be granted, shown before anything is signed: the CSR's subject and its SANs (or the --san ones).
+  const request = P.parseCsr(csr, csrPath);
+  const sans = values.san ? values.san.map(P.parseSan) : request.sans;
+  io.stderr(`Signing with the CA "${caName}":\n  subject: ${request.subject || '(empty)'}\n  SANs:    ${sans.map(x => `${x.type.toUpperCase()}:${JSON.stringify(x.value).slice(1, -1)}`).join(', ') || '(none)'}${values.san ? ' (from --san)' : ' (from the CSR)'}\n  key:     ${request.keyType} ${request.curve ?? request.keyBits ?? ''}\n`);
+  const s = await P.signCsrToStore(root, caName, csr, {
+    name: values.name, profile: parseProfile(values.profile), days: parseDays(values.days), sans: values.san, caPassphrase: caPassphraseProvider(io),
   });
   if (values.json) printJson(io, storedJson(s));
   else printStored(io, 'Signed', s);
@@ -322,7 +353,7 @@ export async function importCmd(argv: string[], io: CliIO): Promise<number> {
 async function renew(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { ...common, days: { type: 'string' }, key: { type: 'string' } }, true);
   if (positionals.length !== 1) throw new MtlsError('usage', 'mtls cert renew takes one FILE.');
-  const r = await pki().renewCertificate(storeOf(io, values.store), fileOf(io, positionals[0]), { days: parseDays(values.days), key: parseKey(values.key) });
+  const r = await pki().renewCertificate(storeOf(io, values.store), fileOf(io, positionals[0]), { days: parseDays(values.days), key: parseKey(values.key), caPassphrase: caPassphraseProvider(io) });
   if (values.json) printJson(io, { ...storedJson(r.renewed), archived: r.archived });
   else {
     printStored(io, 'Renewed', r.renewed);
@@ -349,7 +380,18 @@ async function del(argv: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
+/** `mtls cert cleanup` and `mtls ca cleanup`: removes the leftovers of interrupted writes. */
+export async function cleanup(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(argv, common);
+  const root = storeOf(io, values.store);
+  const removed = await pki().cleanupStore(root);
+  if (values.json) printJson(io, { removed });
+  else io.stdout(removed.length ? `Removed ${removed.map(r => path.relative(root, r)).join(', ')}\n` : `Nothing to clean up in ${root}.\n`);
+  return 0;
+}
+
 const subcommands: Record<string, (argv: string[], io: CliIO) => Promise<number>> = {
+  cleanup,
   issue, 'export-p12': exportP12, inspect, verify, list, 'sign-csr': signCsrCmd, import: importCmd, renew, revoke, delete: del,
 };
 

@@ -19,7 +19,8 @@ import {
   ApplyOptions, ApplyReport, CaMode, CloudflareOptions, CloudflarePermission, ExplainedError, IpRanges, PerformedCall, PlannedCall,
   SetupStatus, StepId, StepState, StepStatus, STEP_IDS, ZoneInfo,
 } from './types';
-import { CertInfo, certInfo, keyMatchesCertificate, sameCertificate } from './x509';
+import { CertInfo, certInfo, sameCertificate } from './x509';
+import { keyMatchesCertificate } from '../pki/pem';
 
 const CA_LIMIT = 5;
 const WAF_RULE_DESCRIPTION = 'mTLS Workbench: require a valid client certificate';
@@ -597,8 +598,9 @@ function pullProblem(ctx: Ctx): StepEval | undefined {
   }
   let matches: boolean;
   try {
-    matches = keyMatchesCertificate(ctx.opts.pullKeyPem, ctx.pull);
-  } catch (e) {
+    matches = keyMatchesCertificate(ctx.pull.x509, ctx.opts.pullKeyPem);
+  } catch (err) {
+    const e = (err as MtlsError).code === 'bad-key' ? new MtlsError('key-invalid', `The private key could not be parsed: ${(err as Error).message}`, undefined, { cause: err }) : err;
     return { state: baseState('aop-mode', 'error', (e as Error).message, { error: explainCloudflareError(e) }), actions: [] };
   }
   if (!matches) {

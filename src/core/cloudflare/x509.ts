@@ -1,8 +1,9 @@
 // What the Cloudflare plan needs to know about a PEM certificate, with Node's crypto only (no heavy
-// X.509 library on this path): fingerprint, serial, CA flag, SKI, key type, and a key/certificate match.
+// X.509 library on this path): fingerprint, serial, CA flag, SKI, key type. The key/certificate match is the PKI core's.
 import * as crypto from 'crypto';
 import { MtlsError } from '../errors';
-import { OID, decodeSubjectKeyId, parseCertificateDer } from '../pki/x509';
+import { certificateSki, formatKeyId } from '../pki/x509';
+import { certificateDers, toPem } from '../pki/pem';
 
 export interface CertInfo {
   pem: string;
@@ -22,11 +23,9 @@ export interface CertInfo {
   x509: crypto.X509Certificate;
 }
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
-/** The certificates in a PEM bundle, in order. */
+/** The certificates in a PEM bundle, in order (the PKI core's linear PEM splitter). */
 export function splitPem(pem: string): string[] {
-  return (pem.match(PEM_CERT) ?? []).map(p => p + '\n');
+  return certificateDers(pem).map(der => toPem('CERTIFICATE', der));
 }
 
 export function certInfo(pem: string, what = 'certificate'): CertInfo {
@@ -77,25 +76,8 @@ export function sameCertificate(local: CertInfo, remote: { certificates?: string
   return false;
 }
 
-/** Whether a private key (PEM) belongs to the certificate. */
-export function keyMatchesCertificate(keyPem: string, cert: CertInfo): boolean {
-  let key: crypto.KeyObject;
-  try {
-    key = crypto.createPrivateKey(keyPem);
-  } catch (err) {
-    throw new MtlsError('key-invalid', `The private key could not be parsed: ${(err as Error).message}.`, undefined, { cause: err });
-  }
-  const a = crypto.createPublicKey(key).export({ type: 'spki', format: 'der' }) as Buffer;
-  const b = cert.x509.publicKey.export({ type: 'spki', format: 'der' }) as Buffer;
-  return a.equals(b);
-}
-
 /** The Subject Key Identifier as uppercase hex (the form cf.tls_client_auth.cert_issuer_ski uses), read by the PKI core's DER reader. */
 export function subjectKeyIdentifier(der: Buffer): string | undefined {
-  try {
-    const ext = parseCertificateDer(der).extensions.find(e => e.oid === OID.subjectKeyId);
-    return ext ? decodeSubjectKeyId(ext.value).toString('hex').toUpperCase() : undefined;
-  } catch {
-    return undefined;
-  }
+  const ski = certificateSki(der);
+  return ski ? formatKeyId(ski, 'plain') : undefined;
 }

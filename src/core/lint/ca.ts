@@ -2,6 +2,7 @@
 // for Leg 2. Uses Node's crypto.X509Certificate only.
 import { X509Certificate } from 'crypto';
 import { CaProblem } from './types';
+import { pemBlocks } from '../pki/pem';
 
 /** SHA-256 of Cloudflare's shared origin-pull CA (CN=origin-pull.cloudflare.net). */
 export const ORIGIN_PULL_CA_SHA256 = '9A:1A:C2:B4:BE:15:F9:F2:7E:EE:20:A7:34:CB:A4:E9:89:8F:61:00:1B:3B:D7:C8:4B:69:B5:6A:3E:25:A2:B9';
@@ -35,17 +36,15 @@ export interface CaVerdict {
   notAfter?: string;
 }
 
-const PEM_RE = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
 export function analyzeCaFile(bytes: Uint8Array): CaFileAnalysis {
   const text = Buffer.from(bytes).toString('latin1');
   const out: CaFileAnalysis = { certs: [], badCerts: 0, hasPrivateKey: false, empty: text.trim().length === 0 };
-  for (const m of text.matchAll(PEM_RE)) {
-    const label = m[1];
+  for (const { label, der } of pemBlocks(text)) {
     if (/PRIVATE KEY/.test(label)) { out.hasPrivateKey = true; continue; }
     if (label !== 'CERTIFICATE' && label !== 'TRUSTED CERTIFICATE' && label !== 'X509 CERTIFICATE') continue;
     try {
-      const x = new X509Certificate(label === 'CERTIFICATE' ? m[0] : `-----BEGIN CERTIFICATE-----${m[2]}-----END CERTIFICATE-----`);
+      const x = new X509Certificate(der);
       const selfSigned = x.subject === x.issuer && safeCheckIssued(x, x);
       out.certs.push({
         subject: x.subject,

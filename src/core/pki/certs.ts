@@ -5,7 +5,7 @@ import * as crypto from 'crypto';
 import { MtlsError } from '../errors';
 import type { CertAndKey, CertProfile, CreateCaOptions, CsrInfo, IssueOptions, SignCsrOptions, SubjectAltName } from './types';
 import { CERT_PROFILES } from './types';
-import { checkKeyAlgorithm, generateKey, parseCertificate, parseSan, privateKeyObject, assertKeyMatches } from './pem';
+import { checkKeyAlgorithm, generateKey, parseCertificate, parseSan, pemBlocks, privateKeyObject, assertKeyMatches, toPem } from './pem';
 import { signedParts } from './der';
 import {
   OID, authorityKeyIdentifier, basicConstraints, decodeBasicConstraints, decodeSans, decodeSubjectKeyId, encodeName, extKeyUsage, field,
@@ -41,8 +41,21 @@ function checkText(value: string | undefined, what: string, required: boolean): 
     return undefined;
   }
   if (value.length > 64) throw new MtlsError('bad-option', `The ${what} may be at most 64 characters (X.509 upper bound), "${value}" has ${value.length}.`);
-  if (/[\u0000-\u001f]/.test(value)) throw new MtlsError('bad-option', `The ${what} must not contain control characters.`);
+  checkPrintable(value, what);
   return value;
+}
+
+// C0 and C1 controls, DEL, and the Unicode bidirectional controls (ALM, LRM, RLM, LRE…RLO, LRI…PDI): they make
+// a name display differently from what it is ("Trojan Source"-style spoofing in prompts, trees and logs).
+const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/** Throws bad-option when `value` holds a control or bidirectional-override character. */
+export function checkPrintable(value: string, what: string): void {
+  const m = UNSAFE_CHARS.exec(value);
+  if (m) {
+    const cp = m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw new MtlsError('bad-option', `The ${what} contains the control or bidirectional character U+${cp}; it is refused because it can make a name look like another.`, 'Remove it (type the name again without pasting).');
+  }
 }
 
 /** A random positive 128-bit serial, as hex. */
@@ -146,8 +159,8 @@ export async function issueCertificate(ca: CertAndKey, options: IssueOptions): P
 
 function csrDer(data: string | Uint8Array, source?: string): Buffer {
   const text = typeof data === 'string' ? data : Buffer.from(data).toString('latin1');
-  const m = /-----BEGIN (NEW )?CERTIFICATE REQUEST-----([\s\S]*?)-----END \1?CERTIFICATE REQUEST-----/.exec(text);
-  if (m) return Buffer.from(m[2].replace(/\s+/g, ''), 'base64');
+  const block = pemBlocks(text).find(b => b.label === 'CERTIFICATE REQUEST' || b.label === 'NEW CERTIFICATE REQUEST');
+  if (block) return block.der;
   if (typeof data !== 'string' && data.length > 0 && data[0] === 0x30) return Buffer.from(data);
   throw new MtlsError('bad-csr', `${source ?? 'The input'} holds no certificate signing request (no "-----BEGIN CERTIFICATE REQUEST-----" block).`);
 }
@@ -168,7 +181,7 @@ function readCsr(data: string | Uint8Array, source?: string) {
     throw new MtlsError('bad-csr', `${source ?? 'The input'} is not a valid certificate signing request (${(err as Error).message}).`, undefined, { cause: err });
   }
   // The self-signature, checked by OpenSSL on the bytes as received.
-  let signatureValid = false;
+  let signatureValid: boolean;
   try {
     const { signed, algorithmOid, signature } = signedParts(der);
     const hash = CSR_HASHES[algorithmOid];
@@ -204,8 +217,36 @@ export function parseCsr(data: string | Uint8Array, source?: string): CsrInfo {
     keyBits: d.modulusLength ?? (d.namedCurve ? curveBits(d.namedCurve) : undefined),
     curve: d.namedCurve ? curveName(d.namedCurve) : undefined,
     signatureValid,
-    pem: `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE REQUEST-----\n`,
+    pem: toPem('CERTIFICATE REQUEST', der),
   };
+}
+
+/**
+ * The keys a CSR may have: RSA of at least 2048 bits, ECDSA on P-256 or P-384: what Cloudflare's mTLS and
+ * every TLS stack accept. Everything else (Ed25519, RSA-PSS-only keys, P-192, secp256k1, P-521…) is refused.
+ */
+export function checkCsrKey(publicKey: crypto.KeyObject): void {
+  const kt = publicKey.asymmetricKeyType;
+  const d = publicKey.asymmetricKeyDetails ?? {};
+  const hint = 'Create the CSR with an RSA (2048 bits or more), P-256 or P-384 key.';
+  if (kt === 'rsa') {
+    if ((d.modulusLength ?? 0) < 2048) throw new MtlsError('unsupported-key', `The CSR has an unsupported key type: RSA ${d.modulusLength} bits (at least 2048 are required).`, hint);
+    return;
+  }
+  if (kt === 'ec') {
+    if (d.namedCurve === 'prime256v1' || d.namedCurve === 'secp384r1') return;
+    throw new MtlsError('unsupported-key', `The CSR has an unsupported key type: EC on the curve ${d.namedCurve ?? 'unknown'}.`, hint);
+  }
+  throw new MtlsError('unsupported-key', `The CSR has an unsupported key type: ${kt === 'ed25519' ? 'Ed25519' : kt ?? 'unknown'}.`, hint);
+}
+
+/** DNS names, e-mail addresses and URIs are IA5String (ASCII only) in a certificate; no control characters anywhere. */
+export function checkSanValue(san: SubjectAltName): void {
+  if (san.type !== 'ip' && /[^\x20-\x7e]/.test(san.value)) {
+    const bad = /[^\x20-\x7e]/.exec(san.value)![0];
+    const cp = bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw new MtlsError('bad-option', `The subject alternative name ${san.type.toUpperCase()}:${JSON.stringify(san.value)} holds U+${cp}; ${san.type === 'dns' ? 'DNS names' : san.type === 'email' ? 'e-mail addresses' : 'URIs'} in a certificate are ASCII only (IA5String).`, san.type === 'dns' ? 'Use the punycode form of an internationalized name (xn--…).' : 'Use the ASCII (percent- or punycode-encoded) form.');
+  }
 }
 
 /** Signs an external CSR (its signature is checked first); returns the certificate PEM. */
@@ -213,15 +254,13 @@ export async function signCsr(ca: CertAndKey, csrData: string | Uint8Array, opti
   const profile = checkProfile(options.profile);
   const days = checkDays(options.days, 365);
   const { csr, publicKey, signatureValid } = readCsr(csrData, 'the CSR');
+  checkCsrKey(publicKey); // first: an unsupported key says so, whatever its signature algorithm
   if (!signatureValid) {
     throw new MtlsError('bad-csr', 'The signature of the CSR does not verify with its own public key; it was altered or is corrupt.', 'Create the CSR again.');
   }
-  const kt = publicKey.asymmetricKeyType;
-  if (kt !== 'rsa' && kt !== 'ec') throw new MtlsError('unsupported', `The CSR has a ${kt} key; only RSA and EC keys are supported.`);
-  if (kt === 'rsa' && (publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
-    throw new MtlsError('bad-csr', `The CSR has an RSA key of ${publicKey.asymmetricKeyDetails?.modulusLength} bits; at least 2048 are required.`);
-  }
+  for (const f of csr.subject.fields) checkPrintable(f.value, `CSR's subject (${f.type})`);
   const sans = options.sans ? options.sans.map(parseSan) : csrSans(csr);
+  for (const s of sans) checkSanValue(s);
   if (!field(csr.subject, 'CN') && sans.length === 0) {
     throw new MtlsError('bad-csr', 'The CSR has neither a common name nor subject alternative names.');
   }

@@ -2,8 +2,9 @@
 // containers. Every signature is computed and checked by Node's crypto (OpenSSL); this module only lays out
 // and reads bytes. Signed parts are always verified on the bytes as received, never re-encoded.
 //
-// Reading is strict DER (definite lengths); PKCS#12 files from other tools, which may use BER, are read
-// through forge's tolerant parser instead (see pkcs12.ts).
+// Reading is strict DER (definite lengths) by default; `ber` mode also reads what BER allows and PKCS#12
+// files from Windows and Java use: indefinite lengths and constructed strings (pkcs12.ts). The one ASN.1
+// reader of the code base.
 
 export const TAG = {
   BOOLEAN: 0x01, INTEGER: 0x02, BIT_STRING: 0x03, OCTET_STRING: 0x04, NULL: 0x05, OID: 0x06, UTF8: 0x0c,
@@ -89,9 +90,16 @@ export interface Tlv {
   start: number;
   /** Offset after the last content byte. */
   end: number;
+  /** Offset after the element: `end`, or after the end-of-contents octets of a BER indefinite length. */
+  next?: number;
+  /** Read in BER mode: its children are read in BER mode too. */
+  ber?: boolean;
 }
 
-export function readTlv(buf: Buffer, offset: number): Tlv {
+/** Nesting limit of BER indefinite lengths: hostile input cannot recurse without bound. */
+const MAX_BER_DEPTH = 32;
+
+export function readTlv(buf: Buffer, offset: number, ber = false, depth = 0): Tlv {
   if (offset + 2 > buf.length) throw new Error('truncated DER');
   const tag = buf[offset];
   if ((tag & 0x1f) === 0x1f) throw new Error('multi-byte tags are not supported');
@@ -99,24 +107,43 @@ export function readTlv(buf: Buffer, offset: number): Tlv {
   let len = buf[i++];
   if (len & 0x80) {
     const n = len & 0x7f;
-    if (n === 0) throw new Error('indefinite length (BER) is not DER');
+    if (n === 0) {
+      if (!ber) throw new Error('indefinite length (BER) is not DER');
+      if (!(tag & 0x20)) throw new Error('indefinite length on a primitive element');
+      if (depth >= MAX_BER_DEPTH) throw new Error('BER nested too deeply');
+      // The contents run until the end-of-contents octets (00 00) at this level.
+      let o = i;
+      for (;;) {
+        if (o + 2 > buf.length) throw new Error('truncated BER (no end-of-contents)');
+        if (buf[o] === 0 && buf[o + 1] === 0) break;
+        const t = readTlv(buf, o, true, depth + 1);
+        o = t.next ?? t.end;
+      }
+      return { tag, offset, start: i, end: o, next: o + 2, ber: true };
+    }
     if (n > 4) throw new Error('DER length too large');
     len = 0;
     for (let k = 0; k < n; k++) len = len * 256 + buf[i++];
   }
   if (i + len > buf.length) throw new Error('truncated DER');
-  return { tag, offset, start: i, end: i + len };
+  return { tag, offset, start: i, end: i + len, ...(ber ? { ber: true } : {}) };
 }
 
-/** The elements inside a constructed TLV. */
+/** The elements inside a constructed TLV (in the parent's mode: DER, or BER). */
 export function children(buf: Buffer, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
   for (let o = parent.start; o < parent.end;) {
-    const t = readTlv(buf, o);
+    const t = readTlv(buf, o, !!parent.ber);
     out.push(t);
-    o = t.end;
+    o = t.next ?? t.end;
   }
   return out;
+}
+
+/** The bytes of an OCTET STRING (or an IMPLICIT one), primitive or BER-constructed (chunks). */
+export function octetsOf(buf: Buffer, t: Tlv): Buffer {
+  if (!(t.tag & 0x20)) return content(buf, t);
+  return Buffer.concat(children(buf, t).map(c => octetsOf(buf, c)));
 }
 
 export const content = (buf: Buffer, t: Tlv): Buffer => buf.subarray(t.start, t.end);

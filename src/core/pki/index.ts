@@ -1,4 +1,4 @@
-// Public API of the workspace PKI (issue 2). Everything else under src/core/pki is internal.
+// Public API of the workspace PKI. Everything else under src/core/pki is internal.
 //
 // Errors: everything throws MtlsError (src/core/errors) for bad input, with these codes:
 //   bad-pem        malformed PEM/DER (the message names the file)      bad-key     unreadable private key
@@ -7,7 +7,11 @@
 //   exists         a name/file already exists (nothing written)        not-found   no such CA / certificate
 //   bad-name       a name unusable as a file name                      bad-option  invalid option value
 //   unsupported    a combination we cannot produce                     no-ca-key   the CA has no private key
-//   fs-unwritable / fs-unreadable (from src/core/fsutil)
+//   fs-unwritable / fs-unreadable / not-regular / too-large (from src/core/fsutil)
+//   bad-passphrase wrong CA key passphrase (nothing written)        no-passphrase  encrypted CA key, no passphrase given
+//   unsupported-key  a CSR key other than RSA >= 2048, P-256, P-384 renewed-concurrently  another renewal won
+//   symlink-folder / outside-store  a store folder is a link or leads outside (nothing written or deleted)
+//   not-a-folder   the store path is a file                           locked      a store lock stayed held too long
 export * from './types';
 
 // keys, PEM/DER
@@ -20,14 +24,29 @@ export {
   assertKeyMatches, // (certPem, keyPem, keySource?, certSource?) => void; key-mismatch "The key … does not match the certificate …"
   parseSan, // (value: string) => SubjectAltName; "DNS:x", "IP:1.2.3.4", "email:a@b", "URI:…" or bare (detected)
   hasPrivateKeyBlock, // (data) => boolean
+  splitPem, // (text) => { blocks: { label, body, der }[]; unmatched }; the one PEM splitter, linear in its input
+  pemBlocks, // (text) => PemBlock[]
+  certificateDers, // (text) => Buffer[]; DER of every certificate block, in order
+  toPem, // (label, der) => string
 } from './pem';
+export type { PemBlock, PemSplit } from './pem';
+
+// keys encrypted at rest (PKCS#8, PBES2 scrypt + AES-256-CBC; openssl pkey -passin reads them)
+export {
+  encryptPrivateKey, // (keyPem, passphrase) => Promise<string>; "ENCRYPTED PRIVATE KEY" PEM
+  decryptPrivateKey, // (data, passphrase, source?) => Promise<string>; bad-passphrase on a wrong one
+  isEncryptedKey, // (data) => boolean
+} from './keyfile';
 
 // certificates
 export {
   createRootCa, // (options: CreateCaOptions) => Promise<CertAndKey>; CA:TRUE critical, keyCertSign+cRLSign critical, SKI/AKI; SHA-256 (SHA-384 for P-384)
   issueCertificate, // (ca: CertAndKey, options: IssueOptions) => Promise<CertAndKey>; RSA/EC CAs sign RSA/EC leaves
   parseCsr, // (data, source?) => CsrInfo; checks the CSR's signature (signatureValid)
-  signCsr, // (ca: CertAndKey, csr: string | Uint8Array, options?: SignCsrOptions) => Promise<string>; bad-csr when its signature fails
+  signCsr, // (ca: CertAndKey, csr: string | Uint8Array, options?: SignCsrOptions) => Promise<string>; bad-csr when its signature fails, unsupported-key
+  checkCsrKey, // (publicKey: KeyObject) => void; RSA >= 2048, P-256, P-384 only ("unsupported key type")
+  checkPrintable, // (value, what) => void; refuses C0/C1 controls and bidi overrides
+  checkSanValue, // (san: SubjectAltName) => void; IA5 types ASCII only
   randomSerial, // () => string; positive 128-bit hex
 } from './certs';
 export {
@@ -50,12 +69,15 @@ export {
   checkName, // (name, what?) => string; bad-name
   nameFromCn, // (cn) => string; "Alice Example" -> "alice-example"
   initStore, // (root) => Promise<void>; folder 0700 + .gitignore (*.key, *.p12, *.pfx)
-  createCa, // (root, name, options: CreateCaOptions) => Promise<StoredCertificate>; exists
-  loadCa, // (root, name) => Promise<CertAndKey & { certPath, keyPath, dir }>; not-found / no-ca-key
+  createCa, // (root, name, options: CreateCaOptions) => Promise<StoredCertificate>; exists; key encrypted when options.passphrase
+  encryptCaKey, // (root, name, passphrase) => Promise<void>; encrypts a plaintext CA key in place (atomic)
+  loadCa, // (root, name, passphrase?: PassphraseProvider) => Promise<CertAndKey & { certPath, keyPath, dir, keyEncrypted }>; not-found / no-ca-key / no-passphrase / bad-passphrase
+  checkStoreRoot, // (root) => Promise<void>; not-a-folder / symlink-folder
+  cleanupStore, // (root) => Promise<string[]>; removes the leftovers of interrupted writes (StoreTree.leftovers)
   issueToStore, // (root, caName, options: StoreIssueOptions) => Promise<StoredCertificate>; <ca>/certs/<name>.pem + .key
   signCsrToStore, // (root, caName, csr, options?: StoreSignCsrOptions) => Promise<StoredCertificate>
   importToStore, // (root, options: ImportOptions) => Promise<StoredCertificate>
-  listStore, // (root) => Promise<StoreTree>; by signature; problems instead of throws
+  listStore, // (root) => Promise<StoreTree>; by signature; problems and leftovers instead of throws; cached on file identity/size/mtime
   renewCertificate, // (root, certPath, options?: RenewOptions) => Promise<RenewResult>; old pair moved to <ca>/archive/
   revokeCertificate, // (root, certPath, reason) => Promise<RevokeResult>; <ca>/revoked.json
   readRevocations, // (caDir) => Promise<RevocationRecord[]>

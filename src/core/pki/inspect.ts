@@ -3,10 +3,11 @@
 import * as crypto from 'crypto';
 import { MtlsError } from '../errors';
 import type { CertificateInfo, VerifyResult } from './types';
-import { parseCertificate } from './pem';
+import { parseCertificate, readCertificates, toPem } from './pem';
+import { signedParts } from './der';
 import { curveBits, curveName } from './certs';
 import {
-  OID, ParsedCertificate, decodeAuthorityKeyId, decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSans, decodeSubjectKeyId, field,
+  OID, ParsedCertificate, formatKeyId, spkiDetails, decodeAuthorityKeyId, decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSans, decodeSubjectKeyId, field,
   parseCertificateDer,
 } from './x509';
 
@@ -25,10 +26,6 @@ const SIG_ALG_NAMES: Record<string, string> = {
   '1.2.840.10045.4.3.4': 'ecdsa-with-SHA512', '1.3.101.112': 'ED25519',
 };
 
-/** "ab12…" -> "AB:12:…" */
-export function colonHex(hex: string): string {
-  return (hex.toUpperCase().match(/../g) ?? []).join(':');
-}
 
 /** The SHA-256 of a certificate's DER as plain lowercase hex (Cloudflare's cert_fingerprint_sha256). */
 export function sha256Hex(certPem: string): string {
@@ -37,11 +34,45 @@ export function sha256Hex(certPem: string): string {
 
 /** Everything a person wants to know about a certificate (RSA or EC). */
 export function inspectCertificate(data: string | Uint8Array, source?: string, now = new Date()): CertificateInfo {
-  const pem = parseCertificate(data, source);
-  const node = new crypto.X509Certificate(pem);
-  let cert: ParsedCertificate;
+  return inspectX509(readCertificates(data, source)[0], source, now);
+}
+
+/** inspectCertificate for a certificate Node has parsed already. */
+export function inspectX509(node: crypto.X509Certificate, source?: string, now = new Date()): CertificateInfo {
+  return inspectDer(node.raw, source, now);
+}
+
+/** Signature hashes by signature algorithm OID, for checking a signature on the bytes as received. */
+const SIGNATURE_HASHES: Record<string, string | null> = {
+  '1.2.840.113549.1.1.5': 'sha1', '1.2.840.113549.1.1.11': 'sha256', '1.2.840.113549.1.1.12': 'sha384', '1.2.840.113549.1.1.13': 'sha512',
+  '1.2.840.10045.4.3.2': 'sha256', '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512', '1.3.101.112': null,
+};
+
+/** Whether `publicKey` verifies the signature of a DER certificate (OpenSSL checks it; only the bytes are laid out here). */
+export function verifyCertificateSignature(der: Buffer, publicKey: crypto.KeyObject): boolean {
   try {
-    cert = parseCertificateDer(node.raw);
+    const { signed, algorithmOid, signature } = signedParts(der);
+    const hash = SIGNATURE_HASHES[algorithmOid];
+    if (hash === undefined) return new crypto.X509Certificate(der).verify(publicKey); // RSA-PSS and the like: OpenSSL decodes the parameters
+    return crypto.verify(hash, signed, publicKey, signature);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * inspectCertificate from DER, without Node's X509Certificate (whose construction costs several times the
+ * DER reading): the store scan of thousands of files goes through here.
+ */
+export function inspectDer(der: Buffer, source?: string, now = new Date()): CertificateInfo {
+  const pem = toPem('CERTIFICATE', der);
+  let cert: ParsedCertificate;
+  let details: { type?: string; modulusLength?: number; namedCurve?: string };
+  let pub: crypto.KeyObject | undefined;
+  const publicKey = () => (pub ??= crypto.createPublicKey({ key: cert.spki, format: 'der', type: 'spki' }));
+  try {
+    cert = parseCertificateDer(der);
+    details = spkiDetails(cert.spki) ?? (() => { const k = publicKey(); return { type: k.asymmetricKeyType, ...k.asymmetricKeyDetails }; })();
   } catch (err) {
     throw new MtlsError('bad-pem', `${source ?? 'The certificate'} cannot be parsed (${(err as Error).message}).`, undefined, { cause: err });
   }
@@ -53,10 +84,10 @@ export function inspectCertificate(data: string | Uint8Array, source?: string, n
   const skiExt = ext(OID.subjectKeyId);
   const akiExt = ext(OID.authorityKeyId);
   const sanExt = ext(OID.subjectAltName);
-  const pub = node.publicKey;
-  const details = pub.asymmetricKeyDetails ?? {};
   const isCa = !!bc?.ca;
-  const selfSigned = cert.subject.der.equals(cert.issuer.der) && (() => { try { return node.verify(pub); } catch { return false; } })();
+  const selfSigned = cert.subject.der.equals(cert.issuer.der) && verifyCertificateSignature(der, publicKey());
+  const sha256 = crypto.createHash('sha256').update(der).digest('hex');
+  const sha1 = crypto.createHash('sha1').update(der).digest('hex');
   const notBefore = cert.notBefore;
   const notAfter = cert.notAfter;
   const extKeyUsage = eku ? decodeExtKeyUsage(eku.value).map(u => EKU_NAMES[u] ?? u) : [];
@@ -69,7 +100,7 @@ export function inspectCertificate(data: string | Uint8Array, source?: string, n
     issuerCn: field(cert.issuer, 'CN'),
     serial: cert.serial,
     sans: sanExt ? decodeSans(sanExt.value) : [],
-    keyType: (pub.asymmetricKeyType ?? 'unknown').toUpperCase(),
+    keyType: (details.type ?? 'unknown').toUpperCase(),
     keyBits: details.modulusLength ?? (details.namedCurve ? curveBits(details.namedCurve) : undefined),
     curve: details.namedCurve ? curveName(details.namedCurve) : undefined,
     signatureAlgorithm: SIG_ALG_NAMES[cert.signatureOid] ?? cert.signatureOid,
@@ -84,11 +115,11 @@ export function inspectCertificate(data: string | Uint8Array, source?: string, n
     daysLeft: Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS),
     expired: now > notAfter,
     notYetValid: now < notBefore,
-    fingerprintSha256: node.fingerprint256,
-    fingerprintSha1: node.fingerprint,
-    sha256: node.fingerprint256.replace(/:/g, '').toLowerCase(),
-    ski: skiExt ? colonHex(decodeSubjectKeyId(skiExt.value).toString('hex')) : undefined,
-    aki: aki ? colonHex(aki.toString('hex')) : undefined,
+    fingerprintSha256: formatKeyId(Buffer.from(sha256, 'hex')),
+    fingerprintSha1: formatKeyId(Buffer.from(sha1, 'hex')),
+    sha256,
+    ski: skiExt ? formatKeyId(decodeSubjectKeyId(skiExt.value)) : undefined,
+    aki: aki ? formatKeyId(aki) : undefined,
     profile: isCa ? 'ca' : extKeyUsage.includes('serverAuth') ? 'server' : extKeyUsage.includes('clientAuth') ? 'client' : undefined,
     pem,
   };
@@ -99,7 +130,7 @@ export function verifyCertificate(certPem: string, caPem: string, at: Date = new
   const cert = new crypto.X509Certificate(parseCertificate(certPem, 'the certificate'));
   const ca = new crypto.X509Certificate(parseCertificate(caPem, 'the CA certificate'));
   const problems: string[] = [];
-  let signatureValid = false;
+  let signatureValid: boolean;
   try {
     signatureValid = cert.verify(ca.publicKey);
   } catch {

@@ -11,7 +11,6 @@ function generateKeyPairAsync(type: 'rsa' | 'ec', options: object): Promise<{ pu
   });
 }
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 const CERT_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE']);
 
 function named(source?: string): string {
@@ -60,13 +59,88 @@ function toText(data: string | Uint8Array): string | undefined {
   return buf.toString('latin1');
 }
 
-function pemBlocks(text: string): { label: string; der: Buffer; body: string }[] {
-  const blocks: { label: string; der: Buffer; body: string }[] = [];
-  for (const m of text.matchAll(PEM_BLOCK)) {
-    const body = m[2].replace(/^[A-Za-z-]+:.*$/gm, '').replace(/\s+/g, '');
-    blocks.push({ label: m[1], der: Buffer.from(body, 'base64'), body });
+export interface PemBlock {
+  /** "CERTIFICATE", "PRIVATE KEY", … */
+  label: string;
+  /** The base64 body without whitespace and without RFC 1421 headers (Proc-Type, DEK-Info). */
+  body: string;
+  der: Buffer;
+  /** The block as it was written, BEGIN to END lines included (headers such as Proc-Type kept). */
+  text: string;
+}
+
+export interface PemSplit {
+  blocks: PemBlock[];
+  /** "-----BEGIN" lines with no matching "-----END" line before the next BEGIN (a truncated or broken file). */
+  unmatched: number;
+}
+
+const BEGIN = '-----BEGIN ';
+const END = '-----END ';
+const DASHES = '-----';
+
+/**
+ * Splits PEM text into its blocks in one pass: every search starts where the previous one stopped and the
+ * next BEGIN/END positions are remembered, so the time is linear in the input whatever it holds (a file of
+ * a million BEGIN lines without END included). The one PEM splitter of the code base.
+ */
+export function splitPem(text: string): PemSplit {
+  const blocks: PemBlock[] = [];
+  let unmatched = 0;
+  let pos = 0;
+  let nextEnd = -2; // cached index of the next END at or after pos (-1: none left)
+  const endFrom = (from: number): number => {
+    if (nextEnd === -1) return -1;
+    if (nextEnd < from) nextEnd = text.indexOf(END, from);
+    return nextEnd;
+  };
+  for (;;) {
+    const b = text.indexOf(BEGIN, pos);
+    if (b < 0) break;
+    const labelStart = b + BEGIN.length;
+    const labelEnd = text.indexOf(DASHES, labelStart);
+    if (labelEnd < 0) break;
+    const label = text.slice(labelStart, labelEnd);
+    if (!/^[A-Z0-9 ]{1,64}$/.test(label)) {
+      pos = labelStart;
+      continue;
+    }
+    const bodyStart = labelEnd + DASHES.length;
+    const nextBegin = text.indexOf(BEGIN, bodyStart);
+    const e = endFrom(bodyStart);
+    if (e < 0 || (nextBegin >= 0 && e > nextBegin)) {
+      unmatched++;
+      pos = nextBegin >= 0 ? nextBegin : text.length;
+      continue;
+    }
+    const endLabelEnd = text.indexOf(DASHES, e + END.length);
+    const endLabel = endLabelEnd < 0 ? '' : text.slice(e + END.length, endLabelEnd);
+    pos = endLabelEnd < 0 ? text.length : endLabelEnd + DASHES.length;
+    if (endLabel !== label) {
+      unmatched++;
+      continue;
+    }
+    const body = text.slice(bodyStart, e).replace(/^[A-Za-z-]+:.*$/gm, '').replace(/\s+/g, '');
+    blocks.push({ label, body, der: Buffer.from(body, 'base64'), text: text.slice(b, pos) + '\n' });
   }
-  return blocks;
+  return { blocks, unmatched };
+}
+
+export function pemBlocks(text: string): PemBlock[] {
+  return splitPem(text).blocks;
+}
+
+/** DER as PEM with 64-character lines. */
+export function toPem(label: string, der: Buffer): string {
+  const b64 = der.toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** The DER of every certificate block of a PEM text, in order (CERTIFICATE, X509 CERTIFICATE, TRUSTED CERTIFICATE). */
+export function certificateDers(text: string): Buffer[] {
+  return pemBlocks(text).filter(b => CERT_LABELS.has(b.label)).map(b => b.der);
 }
 
 function checkBase64(body: string, label: string, source?: string): void {
@@ -77,31 +151,35 @@ function checkBase64(body: string, label: string, source?: string): void {
 
 /** Reads every certificate from PEM (one or more blocks) or DER; returns normalized PEMs. Throws bad-pem naming `source`. */
 export function parseCertificates(data: string | Uint8Array, source?: string): string[] {
+  return readCertificates(data, source).map(x => x.toString());
+}
+
+/** Like parseCertificates, as Node X509Certificate objects (each certificate parsed once). */
+export function readCertificates(data: string | Uint8Array, source?: string): crypto.X509Certificate[] {
   if (data.length === 0 || (typeof data === 'string' && data.trim() === '')) throw new MtlsError('bad-pem', `${named(source)} is empty.`);
   const text = toText(data);
   if (text === undefined) {
     const der = Buffer.from(data as Uint8Array);
     if (der.length === 0) throw new MtlsError('bad-pem', `${named(source)} is empty.`);
     try {
-      return [new crypto.X509Certificate(der).toString()];
+      return [new crypto.X509Certificate(der)];
     } catch (err) {
       throw new MtlsError('bad-pem', `${named(source)} is neither a PEM certificate nor a DER certificate (${(err as Error).message}).`, undefined, { cause: err });
     }
   }
-  const begins = (text.match(/-----BEGIN [A-Z0-9 ]+-----/g) ?? []).length;
-  const blocks = pemBlocks(text);
-  if (begins === 0) {
+  const { blocks, unmatched } = splitPem(text);
+  if (blocks.length + unmatched === 0) {
     throw new MtlsError('bad-pem', `${named(source)} holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line).`);
   }
-  if (blocks.length !== begins) {
+  if (unmatched > 0) {
     throw new MtlsError('bad-pem', `${named(source)} is not a valid PEM file: a "-----BEGIN" line has no matching "-----END" line.`, 'The file may be truncated; export it again.');
   }
-  const certs: string[] = [];
+  const certs: crypto.X509Certificate[] = [];
   for (const b of blocks) {
     if (!CERT_LABELS.has(b.label)) continue;
     checkBase64(b.body, b.label, source);
     try {
-      certs.push(new crypto.X509Certificate(b.der).toString());
+      certs.push(new crypto.X509Certificate(b.der));
     } catch (err) {
       throw new MtlsError('bad-pem', `${named(source)} holds a CERTIFICATE block that is not a valid X.509 certificate (${(err as Error).message}).`, 'The file may be truncated or edited by hand; export it again.', { cause: err });
     }
@@ -111,6 +189,19 @@ export function parseCertificates(data: string | Uint8Array, source?: string): s
     throw new MtlsError('bad-pem', `${named(source)} holds no certificate (it holds: ${labels}).`);
   }
   return certs;
+}
+
+/** The DER of the first certificate of PEM or DER data, without parsing it; throws bad-pem like parseCertificates. */
+export function firstCertificateDer(data: string | Uint8Array, source?: string): Buffer {
+  const text = data.length ? toText(data) : '';
+  if (text !== undefined && text.trim() !== '') {
+    const { blocks, unmatched } = splitPem(text);
+    const first = blocks.find(b => b.label === 'CERTIFICATE');
+    if (first && unmatched === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(first.body) && first.body.length > 0) return first.der;
+  } else if (text === undefined) {
+    return Buffer.from(data as Uint8Array);
+  }
+  return readCertificates(data, source)[0].raw; // the precise error, or an unusual label (TRUSTED CERTIFICATE)
 }
 
 /** The first certificate of PEM or DER data. */
@@ -158,11 +249,20 @@ export function parsePrivateKey(data: string | Uint8Array, source?: string): str
   return privateKeyObject(data, source).export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
-/** True when the private key belongs to the certificate. */
-export function keyMatchesCertificate(certPem: string, keyPem: string): boolean {
-  const cert = new crypto.X509Certificate(certPem);
+/**
+ * True when the private key belongs to the certificate (same public key; RSA and EC). The one key/certificate
+ * match of the code base. Throws bad-key when the key cannot be read, bad-pem when the certificate cannot.
+ */
+export function keyMatchesCertificate(certPem: string | crypto.X509Certificate, keyPem: string | Uint8Array): boolean {
+  let cert: crypto.X509Certificate;
   try {
-    return cert.checkPrivateKey(privateKeyObject(keyPem));
+    cert = typeof certPem === 'string' ? new crypto.X509Certificate(certPem) : certPem;
+  } catch (err) {
+    throw new MtlsError('bad-pem', `The certificate cannot be read (${(err as Error).message}).`, undefined, { cause: err });
+  }
+  const key = privateKeyObject(keyPem, 'the private key');
+  try {
+    return cert.checkPrivateKey(key);
   } catch {
     return false;
   }
@@ -170,7 +270,13 @@ export function keyMatchesCertificate(certPem: string, keyPem: string): boolean 
 
 /** Throws key-mismatch unless the key belongs to the certificate. */
 export function assertKeyMatches(certPem: string, keyPem: string, keySource?: string, certSource?: string): void {
-  if (!keyMatchesCertificate(certPem, keyPem)) {
+  let matches: boolean;
+  try {
+    matches = keyMatchesCertificate(certPem, keyPem);
+  } catch {
+    matches = false;
+  }
+  if (!matches) {
     throw new MtlsError('key-mismatch', `The key ${keySource ? keySource + ' ' : ''}does not match the certificate${certSource ? ' ' + certSource : ''}.`, 'Pick the key that was generated with this certificate.');
   }
 }
@@ -180,6 +286,10 @@ const SAN_PREFIXES: Record<string, SanType> = { dns: 'dns', ip: 'ip', 'ip addres
 /** Detects the type of a SAN value ("DNS:x", "IP:1.2.3.4", "email:a@b", "URI:spiffe://…" or bare). */
 export function parseSan(value: string): SubjectAltName {
   const raw = value.trim();
+  if (/[^\x20-\x7e]/.test(raw)) {
+    const cp = /[^\x20-\x7e]/.exec(raw)![0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw new MtlsError('bad-option', `"${value}" holds U+${cp}: subject alternative names (DNS, e-mail, URI: IA5String) are ASCII only, without control characters.`, 'Use the punycode form of an internationalized name (xn--…).');
+  }
   const m = /^([A-Za-z ]+):(.*)$/.exec(raw);
   let type: SanType | undefined;
   let v = raw;

@@ -1,14 +1,17 @@
-// PKCS#12 (.p12/.pfx) bundles, built by hand with forge's ASN.1 so that we choose every algorithm:
+// PKCS#12 (.p12/.pfx) bundles, laid out and read with the PKI core's ASN.1 module (der.ts; BER mode for files
+// from Windows and Java), so that we choose every algorithm:
 //   modern: key and certificates in PBES2 (PBKDF2-HMAC-SHA256 + AES-256-CBC), SHA-256 MAC: what OpenSSL 3
 //           writes by default; opens with `openssl pkcs12` (no -legacy), Node's tls, current browsers.
 //   legacy: key in pbeWithSHAAnd3-KeyTripleDES-CBC, certificates in pbeWithSHAAnd40BitRC2-CBC, SHA-1 MAC:
 //           what OpenSSL 1.1 wrote and the macOS keychain / older Windows import (OpenSSL 3 needs -legacy).
 // RSA and EC keys alike: the key bag carries Node's PKCS#8 PrivateKeyInfo as it is.
+// Every cipher, KDF and MAC is Node's (OpenSSL), except RC2: OpenSSL 3 moved it to the legacy provider, which
+// Node and Electron do not load, so legacy bundles (RC2-40 certificate bags, written and read) use forge's
+// JavaScript RC2. That is the only use of node-forge, loaded on first use.
 import * as crypto from 'crypto';
-import type * as Forge from 'node-forge';
 import { MtlsError } from '../errors';
 import type { P12Flavor, Pkcs12Contents, Pkcs12Options } from './types';
-import { parseCertificate, privateKeyObject, assertKeyMatches } from './pem';
+import { parseCertificate, privateKeyObject, assertKeyMatches, toPem } from './pem';
 import { forge } from './lib';
 import * as D from './der';
 
@@ -33,7 +36,8 @@ const OID = {
 const PBKDF2_ITERATIONS = 10000;
 const PKCS12_ITERATIONS = 2048; // OpenSSL's default for the PKCS#12 KDF (MAC, legacy PBE)
 
-type Asn1 = Forge.asn1.Asn1;
+/** An ASN.1 element and the buffer it lives in. */
+interface Asn1 { buf: Buffer; t: D.Tlv }
 
 /** DER builders (der.ts) in the shape the writer below uses. */
 function A() {
@@ -178,9 +182,6 @@ export async function exportPkcs12(options: Pkcs12Options): Promise<Buffer> {
   return a.der(pfx);
 }
 
-function toPem(label: string, der: Buffer): string {
-  return `-----BEGIN ${label}-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;
-}
 
 const PBE_PKCS12: Record<string, { cipher: string; keyLen: number; ivLen: number; rc2Bits?: number }> = {
   '1.2.840.113549.1.12.1.3': { cipher: 'des-ede3-cbc', keyLen: 24, ivLen: 8 },
@@ -203,27 +204,27 @@ const DIGESTS: Record<string, string> = {
 
 class WrongPassword extends Error {}
 
-/** A small reader over forge's ASN.1 nodes that fails with "not a PKCS#12 file" on any surprise. */
+/** A small reader over der.ts (BER mode) that fails with "not a PKCS#12 file" on any surprise. */
 function reader() {
-  const f = forge();
-  const a = f.asn1;
   const kids = (n: Asn1 | undefined, min = 0): Asn1[] => {
-    if (!n || !Array.isArray(n.value) || n.value.length < min) throw new Error('unexpected ASN.1 structure');
-    return n.value as Asn1[];
+    if (!n || !(n.t.tag & 0x20)) throw new Error('unexpected ASN.1 structure');
+    const out = D.children(n.buf, n.t).map(t => ({ buf: n.buf, t }));
+    if (out.length < min) throw new Error('unexpected ASN.1 structure');
+    return out;
   };
   const oid = (n: Asn1 | undefined): string => {
-    if (!n || n.type !== a.Type.OID) throw new Error('expected an OID');
-    return a.derToOid(n.value as string);
+    if (!n) throw new Error('expected an OID');
+    return D.readOid(n.buf, n.t);
   };
   /** OCTET STRING content, primitive or constructed (BER, as Windows writes it). */
   const octets = (n: Asn1 | undefined): Buffer => {
     if (!n) throw new Error('expected an OCTET STRING');
-    if (Array.isArray(n.value)) return Buffer.concat((n.value as Asn1[]).map(octets));
-    return Buffer.from(n.value as string, 'binary');
+    return D.octetsOf(n.buf, n.t);
   };
-  const int = (n: Asn1 | undefined): number => (n ? parseInt(f.util.bytesToHex(n.value as string), 16) : 1);
-  const parse = (b: Buffer): Asn1 => a.fromDer(f.util.createBuffer(b.toString('binary')), { strict: false, decodeBitStrings: false } as never);
-  return { f, kids, oid, octets, int, parse };
+  const int = (n: Asn1 | undefined): number => (n ? parseInt(D.readIntHex(n.buf, n.t), 16) : 1);
+  const parse = (b: Buffer): Asn1 => ({ buf: b, t: D.readTlv(b, 0, true) });
+  const text = (n: Asn1): string => D.readString(n.buf, n.t);
+  return { kids, oid, octets, int, parse, text };
 }
 
 function decrypt(algId: Asn1, cipherText: Buffer, password: string): Buffer {
@@ -239,7 +240,7 @@ function decrypt(algId: Asn1, cipherText: Buffer, password: string): Buffer {
       const kp = r.kids(kdfParams, 2);
       const salt = r.octets(kp[0]);
       const iterations = r.int(kp[1]);
-      const prfNode = kp.find((k, i) => i >= 2 && Array.isArray(k.value));
+      const prfNode = kp.find((k, i) => i >= 2 && (k.t.tag & 0x20) !== 0);
       const prf = prfNode ? PRF_HASHES[r.oid(r.kids(prfNode, 1)[0])] : 'sha1';
       const [encOid, ivNode] = r.kids(enc, 2);
       const c = PBES2_CIPHERS[r.oid(encOid)];
@@ -259,9 +260,10 @@ function decrypt(algId: Asn1, cipherText: Buffer, password: string): Buffer {
       const key = pkcs12Kdf(password, salt, 1, iterations, c.keyLen, 'sha1');
       const iv = pkcs12Kdf(password, salt, 2, iterations, c.ivLen, 'sha1');
       if (c.cipher === 'rc2') {
-        const cipher = r.f.rc2.createDecryptionCipher(r.f.util.createBuffer(key.toString('binary')), c.rc2Bits);
-        cipher.start(r.f.util.createBuffer(iv.toString('binary')));
-        cipher.update(r.f.util.createBuffer(cipherText.toString('binary')));
+        const f = forge();
+        const cipher = f.rc2.createDecryptionCipher(f.util.createBuffer(key.toString('binary')), c.rc2Bits);
+        cipher.start(f.util.createBuffer(iv.toString('binary')));
+        cipher.update(f.util.createBuffer(cipherText.toString('binary')));
         if (!cipher.finish()) throw new WrongPassword();
         plain = Buffer.from(cipher.output.getBytes(), 'binary');
       } else {
@@ -318,7 +320,7 @@ export function readPkcs12(data: Uint8Array, password: string): Pkcs12Contents {
         const encNode = eci[2];
         if (!encNode) continue;
         // [0] IMPLICIT OCTET STRING: primitive (bytes) or constructed (chunks)
-        const cipherText = Array.isArray(encNode.value) ? Buffer.concat((encNode.value as Asn1[]).map(r.octets)) : Buffer.from(encNode.value as string, 'binary');
+        const cipherText = r.octets(encNode);
         safe = decrypt(eci[1], cipherText, password);
       } else {
         continue; // enveloped data etc.: not for us
@@ -329,7 +331,7 @@ export function readPkcs12(data: Uint8Array, password: string): Pkcs12Contents {
         let friendlyName: string | undefined;
         for (const attr of bagAttrs ? r.kids(bagAttrs) : []) {
           const [attrOid, values] = r.kids(attr, 2);
-          if (r.oid(attrOid) === OID.friendlyName) friendlyName = String(r.kids(values, 1)[0].value);
+          if (r.oid(attrOid) === OID.friendlyName) friendlyName = r.text(r.kids(values, 1)[0]);
         }
         const inner = r.kids(bagValue, 1)[0];
         if (id === OID.certBag) {
@@ -339,7 +341,7 @@ export function readPkcs12(data: Uint8Array, password: string): Pkcs12Contents {
           const [algId, enc] = r.kids(inner, 2);
           keys.push(decrypt(algId, r.octets(enc), password));
         } else if (id === '1.2.840.113549.1.12.10.1.1') {
-          keys.push(Buffer.from(r.f.asn1.toDer(inner).getBytes(), 'binary'));
+          keys.push(Buffer.from(D.whole(inner.buf, inner.t)));
         }
       }
     }

@@ -13,19 +13,25 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { execFile } from 'child_process';
 import { MtlsError } from '../errors';
-import { DIR_MODE, KEY_MODE, PUBLIC_MODE, ensurePrivateDir, exists, readFileOrThrow, writeFileAtomic, writeFilesAtomic } from '../fsutil';
+import {
+  KEY_MODE, MAX_READ_BYTES, PUBLIC_MODE, assertRealFoldersInside, crashPoint, ensurePrivateDir, exists, isTempName, makeStagingDir,
+  readRegularFile, readRegularFileSync, withLock, writeFileAtomic, writeStaged,
+} from '../fsutil';
 import type {
   CertificateInfo,
-  CaEntry, CaPaths, CertAndKey, CertProfile, CreateCaOptions, ImportOptions, RenewOptions, RenewResult, RevocationRecord, RevokeResult,
-  StoreEntry, StoreIssueOptions, StoreProblem, StoreSignCsrOptions, StoreTree, StoredCertificate,
+  CaEntry, CaPaths, CertAndKey, CertProfile, CreateCaOptions, ImportOptions, PassphraseProvider, RenewOptions, RenewResult, RevocationRecord,
+  RevokeResult, StoreEntry, StoreIssueOptions, StoreLeftover, StoreProblem, StoreSignCsrOptions, StoreTree, StoredCertificate,
 } from './types';
-import { assertKeyMatches, hasPrivateKeyBlock, keyAlgorithmOf, parseCertificate, parseCertificates, parsePrivateKey, privateKeyObject } from './pem';
-import { createRootCa, issueCertificate, parseCsr, signCsr, BACKDATE_MS } from './certs';
-import { inspectCertificate } from './inspect';
+import { assertKeyMatches, hasPrivateKeyBlock, keyAlgorithmOf, parseCertificate, parseCertificates, parsePrivateKey, privateKeyObject, firstCertificateDer } from './pem';
+import { encryptPrivateKey, isEncryptedKey, readPrivateKey } from './keyfile';
+import { createRootCa, issueCertificate, parseCsr, signCsr, checkPrintable, BACKDATE_MS } from './certs';
+import { inspectCertificate, inspectDer, verifyCertificateSignature } from './inspect';
+import { parseCertificateDer } from './x509';
 
 export const DEFAULT_STORE_DIR = '.mtls';
 const CERT_EXTENSIONS = new Set(['.pem', '.crt', '.cer', '.der']);
-const GITIGNORE = '# mTLS Workbench: private keys and PKCS#12 bundles stay out of git.\n*.key\n*.p12\n*.pfx\n';
+const GITIGNORE = '# mTLS Workbench: private keys and PKCS#12 bundles stay out of git.\n*.key\n*.p12\n*.pfx\n# interrupted writes and lock files\n.*.tmp\n.*.tmp.*\n.mtls.lock\n';
+const LOCK_NAME = '.mtls.lock';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The store folder for a workspace folder and the `mtls.storePath` setting (relative to the workspace, or absolute). */
@@ -79,23 +85,155 @@ function fsError(err: unknown, target: string): unknown {
   return err;
 }
 
-async function writeAll(files: { path: string; data: string; mode: number }[]): Promise<void> {
+/** Throws "not a folder" when the store path exists and is something else. */
+export async function checkStoreRoot(root: string): Promise<void> {
+  const dir = path.resolve(root);
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.lstat(dir);
+  } catch {
+    return;
+  }
+  if (st.isSymbolicLink()) throw new MtlsError('symlink-folder', `The store ${dir} is a symbolic link; the store must be a real folder.`, 'Point --store (or mtls.storePath) at the folder itself.');
+  if (!st.isDirectory()) throw new MtlsError('not-a-folder', `The store ${dir} is not a folder.`, 'Point --store (or mtls.storePath) at a folder, or remove the file.');
+}
+
+/** Creates (or tightens to 0700) every folder from the store root down to `dir`, refusing symlinks and paths outside the store. */
+async function ensureStoreDir(root: string, dir: string): Promise<void> {
+  const base = path.resolve(root);
+  await checkStoreRoot(base);
+  await assertRealFoldersInside(base, dir);
+  const parts = path.relative(base, path.resolve(dir)).split(path.sep).filter(Boolean);
+  let cur = base;
+  await ensurePrivateDir(cur);
+  for (const part of parts) {
+    cur = path.join(cur, part);
+    await ensurePrivateDir(cur);
+  }
+  await assertRealFoldersInside(base, dir); // nothing swapped a folder for a link meanwhile
+}
+
+/** Runs `fn` holding the lock of a store folder (a CA folder, or the store root for CA creation). */
+function locked<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  return withLock(path.join(dir, LOCK_NAME), fn);
+}
+
+interface NewFile { name: string; data: string; mode: number }
+
+/**
+ * Puts new files into `dir` as one unit. They are written and flushed in a staging folder inside `dir`
+ * (hidden, covered by the ignore rules), then hard-linked into place keys first and the certificate last
+ * (link() never replaces a file), and the staging folder is removed. A crash leaves the staging folder,
+ * which `listStore` reports and `cleanupStore` (or the next write under the same lock) rolls back.
+ * The caller holds the folder's lock.
+ */
+async function installFiles(root: string, dir: string, files: NewFile[], step: string): Promise<void> {
+  await ensureStoreDir(root, dir);
+  await rollBackLeftovers(dir);
   for (const f of files) {
-    if (await exists(f.path)) {
-      throw new MtlsError('exists', `${f.path} already exists; nothing was written.`, 'Choose another name, or renew/delete the existing certificate.');
+    if (await exists(path.join(dir, f.name))) {
+      throw new MtlsError('exists', `${path.join(dir, f.name)} already exists; nothing was written.`, 'Choose another name, or renew/delete the existing certificate.');
     }
   }
+  const stem = path.basename(files[files.length - 1].name, path.extname(files[files.length - 1].name));
+  const staging = await makeStagingDir(dir, stem);
+  crashPoint(`${step}:staging-created`);
   try {
-    await ensurePrivateDir(path.dirname(files[0].path));
-    await writeFilesAtomic(files);
-  } catch (err) {
-    throw fsError(err, path.dirname(files[0].path));
+    await writeStaged(staging, files);
+    crashPoint(`${step}:staged`);
+    const linked: string[] = [];
+    try {
+      for (const f of files) {
+        await fs.promises.link(path.join(staging, f.name), path.join(dir, f.name));
+        linked.push(path.join(dir, f.name));
+        crashPoint(`${step}:linked-${f.name.replace(/^.*\./, '')}`);
+      }
+    } catch (err) {
+      for (const l of linked) await fs.promises.unlink(l).catch(() => undefined);
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new MtlsError('exists', `A file of the same name appeared in ${dir} meanwhile; nothing was written.`, 'Choose another name.');
+      throw err;
+    }
+  } finally {
+    await fs.promises.rm(staging, { recursive: true, force: true }).catch(() => undefined);
   }
+  crashPoint(`${step}:done`);
+}
+
+/** Leftovers of interrupted writes directly inside `dir`: staging folders, temporary files, and what they had linked. */
+async function leftoversIn(dir: string): Promise<StoreLeftover[]> {
+  let entries: fs.Dirent[];
+  try {
+    entries = await fs.promises.readdir(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: StoreLeftover[] = [];
+  for (const e of entries) {
+    if (!isTempName(e.name)) continue;
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      // A staging folder: files it holds that are also linked into `dir` (same inode) belong to the interrupted write.
+      const staged = await fs.promises.readdir(full).catch(() => [] as string[]);
+      const partial: string[] = [];
+      const certLinked = await Promise.all(staged.filter(n => CERT_EXTENSIONS.has(path.extname(n))).map(n => sameFile(path.join(full, n), path.join(dir, n))));
+      if (!certLinked.some(Boolean)) {
+        for (const n of staged) if (await sameFile(path.join(full, n), path.join(dir, n))) partial.push(path.join(dir, n));
+      }
+      out.push({ path: full, partial: partial[0], message: `An interrupted write left ${e.name}${partial.length ? ` and ${path.basename(partial[0])} without its certificate` : ''}.` });
+    } else if (e.isFile()) {
+      out.push({ path: full, message: `An interrupted write left the temporary file ${e.name}.` });
+    }
+  }
+  return out;
+}
+
+async function sameFile(a: string, b: string): Promise<boolean> {
+  try {
+    const [x, y] = await Promise.all([fs.promises.lstat(a), fs.promises.lstat(b)]);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes the leftovers directly inside `dir` (the caller holds its lock, so none of them is in progress). */
+async function rollBackLeftovers(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const l of await leftoversIn(dir)) {
+    if (l.partial) {
+      await fs.promises.unlink(l.partial).catch(() => undefined);
+      removed.push(l.partial);
+    }
+    await fs.promises.rm(l.path, { recursive: true, force: true });
+    removed.push(l.path);
+  }
+  return removed;
+}
+
+/** Removes every leftover of interrupted writes in the store (taking each folder's lock); returns what was removed. */
+export async function cleanupStore(root: string): Promise<string[]> {
+  const base = path.resolve(root);
+  const tree = await listStore(base);
+  const dirs = [...new Set(tree.leftovers.map(l => path.dirname(l.path)))];
+  const removed: string[] = [];
+  for (const dir of dirs) {
+    await assertRealFoldersInside(base, dir);
+    const lockDir = lockDirFor(base, dir);
+    removed.push(...(await locked(lockDir, () => rollBackLeftovers(dir))));
+  }
+  return removed;
+}
+
+/** The folder whose lock guards writes in `dir`: its CA folder (the first level under the store), else the store root. */
+function lockDirFor(root: string, dir: string): string {
+  const rel = path.relative(root, dir).split(path.sep).filter(Boolean);
+  return rel.length ? path.join(root, rel[0]) : root;
 }
 
 /** Creates the store folder (0700) and its .gitignore when missing. */
 export async function initStore(root: string): Promise<void> {
   const dir = path.resolve(root);
+  await checkStoreRoot(dir);
   await ensurePrivateDir(dir);
   const gi = path.join(dir, '.gitignore');
   if (!(await exists(gi))) {
@@ -109,26 +247,93 @@ export async function initStore(root: string): Promise<void> {
 
 /** inspectCertificate, plus the profile that only the store knows: a clientAuth leaf under `origin-pull/`. */
 function inspectStored(certPem: string, certPath: string): CertificateInfo {
-  const info = inspectCertificate(certPem, certPath);
+  return withStoreProfile(inspectCertificate(certPem, certPath), certPath);
+}
+
+function inspectStoredDer(der: Buffer, certPath: string, source: string): CertificateInfo {
+  return withStoreProfile(inspectDer(der, source), certPath);
+}
+
+function withStoreProfile(info: CertificateInfo, certPath: string): CertificateInfo {
   if (info.profile === 'client' && path.dirname(certPath).split(path.sep).includes(ORIGIN_PULL_DIR)) info.profile = 'origin-pull';
   return info;
 }
 
-function stored(name: string, certPath: string, keyPath: string | undefined, certPem: string, caName?: string): StoredCertificate {
-  return { name, certPath, keyPath, info: inspectStored(certPem, certPath), caName };
+function stored(name: string, certPath: string, keyPath: string | undefined, certPem: string, caName?: string, keyEncrypted?: boolean): StoredCertificate {
+  return { name, certPath, keyPath, info: inspectStored(certPem, certPath), caName, ...(keyEncrypted !== undefined ? { keyEncrypted } : {}) };
 }
 
-/** Creates a root CA in `<root>/<name>/`. */
+/**
+ * Writes a new CA folder `<root>/<name>/` with ca.key and ca.pem as one step: both are written and flushed
+ * in a staging folder of the store root, which is then renamed to the CA's name. A crash leaves either no
+ * CA folder (and a staging folder `listStore` reports) or the complete one.
+ */
+async function installCaFolder(root: string, name: string, files: NewFile[], step: string): Promise<void> {
+  const base = path.resolve(root);
+  const p = caPaths(base, name);
+  await initStore(base);
+  await assertRealFoldersInside(base, p.dir);
+  await locked(base, async () => {
+    for (const f of files) {
+      if (await exists(path.join(p.dir, f.name))) throw new MtlsError('exists', `A CA named "${name}" already exists (${path.join(p.dir, f.name)}); it was left as it was.`, 'Choose another name.');
+    }
+    await rollBackLeftovers(base);
+    if (await exists(p.dir)) {
+      // A folder without a CA in it (e.g. emptied by hand): the files go in one by one.
+      await installFiles(base, p.dir, files, step);
+      return;
+    }
+    const staging = await makeStagingDir(base, name);
+    crashPoint(`${step}:staging-created`);
+    try {
+      await writeStaged(staging, files);
+      crashPoint(`${step}:staged`);
+      try {
+        await fs.promises.rename(staging, p.dir);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new MtlsError('exists', `A CA named "${name}" was created meanwhile; it was left as it was.`, 'Choose another name.');
+        throw fsError(err, base);
+      }
+      crashPoint(`${step}:renamed`);
+    } finally {
+      await fs.promises.rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    }
+  });
+}
+
+/** Creates a root CA in `<root>/<name>/`; the key is encrypted when `options.passphrase` is non-empty. */
 export async function createCa(root: string, name: string, options: CreateCaOptions): Promise<StoredCertificate> {
   const p = caPaths(root, name);
+  await checkStoreRoot(root);
   for (const f of [p.certPath, p.keyPath]) {
     if (await exists(f)) throw new MtlsError('exists', `A CA named "${name}" already exists (${f}); it was left as it was.`, 'Choose another name.');
   }
   const ca = await createRootCa(options); // validates options before anything touches the disk
+  const encrypted = !!options.passphrase;
+  let keyData = ca.keyPem;
+  if (encrypted) {
+    options.onProgress?.('Encrypting the CA key…');
+    keyData = await encryptPrivateKey(ca.keyPem, options.passphrase!);
+  }
   options.onProgress?.('Writing the CA files…');
-  await initStore(root);
-  await writeAll([{ path: p.keyPath, data: ca.keyPem, mode: KEY_MODE }, { path: p.certPath, data: ca.certPem, mode: PUBLIC_MODE }]);
-  return stored(name, p.certPath, p.keyPath, ca.certPem, name);
+  await installCaFolder(root, name, [{ name: 'ca.key', data: keyData, mode: KEY_MODE }, { name: 'ca.pem', data: ca.certPem, mode: PUBLIC_MODE }], 'ca-create');
+  return stored(name, p.certPath, p.keyPath, ca.certPem, name, encrypted);
+}
+
+/** Encrypts the key of CA `name` in place (atomic rename over the old file; the plaintext is kept nowhere). */
+export async function encryptCaKey(root: string, name: string, passphrase: string): Promise<void> {
+  if (!passphrase) throw new MtlsError('bad-option', 'An empty passphrase does not encrypt anything.');
+  const p = caPaths(root, name);
+  await assertRealFoldersInside(root, p.dir);
+  await locked(p.dir, async () => {
+    const data = await readRegularFile(p.keyPath);
+    if (isEncryptedKey(data)) throw new MtlsError('exists', `The key of the CA "${name}" is already encrypted; it was left as it was.`);
+    const keyPem = parsePrivateKey(data, p.keyPath);
+    assertKeyMatches(parseCertificate(await readRegularFile(p.certPath), p.certPath), keyPem, p.keyPath, p.certPath);
+    const encrypted = await encryptPrivateKey(keyPem, passphrase);
+    await writeFileAtomic(p.keyPath, encrypted, { mode: KEY_MODE, overwrite: true });
+  });
 }
 
 async function caFolderNames(root: string): Promise<string[]> {
@@ -143,56 +348,62 @@ async function caFolderNames(root: string): Promise<string[]> {
   }
 }
 
-/** Loads a CA's certificate and key from `<root>/<name>/`. */
-export async function loadCa(root: string, name: string): Promise<CertAndKey & { certPath: string; keyPath: string; dir: string }> {
+/** Loads a CA's certificate and key from `<root>/<name>/`; asks `passphrase` only when the key is encrypted. */
+export async function loadCa(root: string, name: string, passphrase?: PassphraseProvider): Promise<CertAndKey & { certPath: string; keyPath: string; dir: string; keyEncrypted: boolean }> {
   const p = caPaths(root, name);
+  await checkStoreRoot(root);
   if (!(await exists(p.certPath))) {
     const known = await caFolderNames(root);
     throw new MtlsError('not-found', `There is no CA named "${name}" in ${path.resolve(root)} (no ${p.certPath}).`, known.length ? `Known CAs: ${known.join(', ')}.` : 'Create one with `mtls ca create`.');
   }
-  const certPem = parseCertificate(await readFileOrThrow(p.certPath), p.certPath);
+  const certPem = parseCertificate(await readRegularFile(p.certPath), p.certPath);
   if (!(await exists(p.keyPath))) {
     throw new MtlsError('no-ca-key', `The CA "${name}" has no private key (${p.keyPath} is missing), so it cannot sign.`, 'Import the CA together with its key.');
   }
-  const keyPem = parsePrivateKey(await readFileOrThrow(p.keyPath), p.keyPath);
+  const { keyPem, encrypted } = await readPrivateKey(await readRegularFile(p.keyPath), p.keyPath, async () => passphrase?.({ name, keyPath: p.keyPath }));
   assertKeyMatches(certPem, keyPem, p.keyPath, p.certPath);
-  return { certPem, keyPem, certPath: p.certPath, keyPath: p.keyPath, dir: p.dir };
+  return { certPem, keyPem, certPath: p.certPath, keyPath: p.keyPath, dir: p.dir, keyEncrypted: encrypted };
 }
 
 /** Issues a certificate from CA `caName` into `<root>/<caName>/certs/<name>.pem` + `.key`. */
 export async function issueToStore(root: string, caName: string, options: StoreIssueOptions): Promise<StoredCertificate> {
-  const ca = await loadCa(root, caName);
   const name = checkName(options.name ?? nameFromCn(options.cn ?? ''), 'certificate name');
   const p = caPaths(root, caName);
   const dir = options.profile === 'origin-pull' ? p.originPullDir : p.certsDir;
   const certPath = path.join(dir, `${name}.pem`);
   const keyPath = path.join(dir, `${name}.key`);
-  for (const f of [certPath, keyPath]) {
-    if (await exists(f)) throw new MtlsError('exists', `A certificate named "${name}" already exists under the CA "${caName}" (${f}); it was left as it was.`, 'Choose another name with --name, or renew the existing one.');
-  }
+  await checkStoreRoot(root);
+  await assertRealFoldersInside(root, dir);
+  if (await exists(certPath)) throw new MtlsError('exists', `A certificate named "${name}" already exists under the CA "${caName}" (${certPath}); it was left as it was.`, 'Choose another name with --name, or renew the existing one.');
+  const ca = await loadCa(root, caName, options.caPassphrase);
   const leaf = await issueCertificate(ca, options);
   options.onProgress?.('Writing the certificate files…');
   await initStore(root); // puts the .gitignore back if someone removed it
-  await writeAll([{ path: keyPath, data: leaf.keyPem, mode: KEY_MODE }, { path: certPath, data: leaf.certPem, mode: PUBLIC_MODE }]);
+  // Under the CA's lock; installFiles first rolls back what an interrupted issue left (a key without its certificate).
+  await locked(p.dir, () => installFiles(root, dir, [{ name: `${name}.key`, data: leaf.keyPem, mode: KEY_MODE }, { name: `${name}.pem`, data: leaf.certPem, mode: PUBLIC_MODE }], 'issue'));
   return stored(name, certPath, keyPath, leaf.certPem, caName);
 }
 
 /** Signs a CSR with CA `caName` into `<root>/<caName>/certs/<name>.pem` (the key stays with the requester). */
 export async function signCsrToStore(root: string, caName: string, csr: string | Uint8Array, options: StoreSignCsrOptions = {}): Promise<StoredCertificate> {
-  const ca = await loadCa(root, caName);
   const info = parseCsr(csr, 'the CSR');
   const name = checkName(options.name ?? nameFromCn(info.subjectCn ?? info.sans[0]?.value ?? 'cert'), 'certificate name');
-  const certPath = path.join(caPaths(root, caName).certsDir, `${name}.pem`);
+  const p = caPaths(root, caName);
+  const certPath = path.join(p.certsDir, `${name}.pem`);
+  await checkStoreRoot(root);
+  await assertRealFoldersInside(root, p.certsDir);
   if (await exists(certPath)) throw new MtlsError('exists', `A certificate named "${name}" already exists under the CA "${caName}" (${certPath}); it was left as it was.`, 'Choose another name.');
+  const ca = await loadCa(root, caName, options.caPassphrase);
   const certPem = await signCsr(ca, csr, options);
   await initStore(root);
-  await writeAll([{ path: certPath, data: certPem, mode: PUBLIC_MODE }]);
+  await locked(p.dir, () => installFiles(root, p.certsDir, [{ name: `${name}.pem`, data: certPem, mode: PUBLIC_MODE }], 'sign-csr'));
   return stored(name, certPath, undefined, certPem, caName);
 }
 
 /** Imports a CA (into its own folder) or a certificate (under the CA that signed it); checks the key matches. */
 export async function importToStore(root: string, options: ImportOptions): Promise<StoredCertificate> {
   const certSource = options.certSource ?? 'the certificate';
+  await checkStoreRoot(root);
   const certPem = parseCertificates(options.cert, certSource)[0];
   let keyPem: string | undefined;
   if (options.key !== undefined) keyPem = parsePrivateKey(options.key, options.keySource ?? 'the key');
@@ -201,52 +412,60 @@ export async function importToStore(root: string, options: ImportOptions): Promi
   const info = inspectCertificate(certPem, certSource);
   const name = checkName(options.name ?? nameFromCn(info.subjectCn ?? 'imported'), info.isCa ? 'CA name' : 'certificate name');
 
-  let certPath: string;
-  let caName: string | undefined;
+  const files: NewFile[] = [];
+  const base = path.basename;
   if (info.isCa) {
     const p = caPaths(root, name);
-    certPath = p.certPath;
-    caName = name;
-  } else {
-    let dir: string;
-    if (options.caName) {
-      const p = caPaths(root, options.caName);
-      if (!(await exists(p.certPath))) throw new MtlsError('not-found', `There is no CA named "${options.caName}" in ${path.resolve(root)}.`);
-      const caCert = new crypto.X509Certificate(parseCertificate(await readFileOrThrow(p.certPath), p.certPath));
-      if (!new crypto.X509Certificate(certPem).verify(caCert.publicKey)) {
-        throw new MtlsError('bad-option', `${certSource} was not signed by the CA "${options.caName}".`, 'Import it without choosing a CA, or under the CA that issued it.');
-      }
-      dir = p.certsDir;
-      caName = options.caName;
-    } else {
-      const tree = await listStore(root);
-      const x = new crypto.X509Certificate(certPem);
-      const issuer = tree.cas.find(ca => ca.info.subject === info.issuer && x.verify(new crypto.X509Certificate(ca.info.pem).publicKey));
-      if (issuer && path.basename(issuer.certPath) === 'ca.pem') {
-        dir = path.join(path.dirname(issuer.certPath), 'certs');
-        caName = path.basename(path.dirname(issuer.certPath));
-      } else if (issuer) {
-        dir = path.dirname(issuer.certPath);
-      } else {
-        dir = path.join(path.resolve(root), 'imported');
-      }
+    if (keyPem) files.push({ name: 'ca.key', data: keyPem, mode: KEY_MODE });
+    files.push({ name: 'ca.pem', data: certPem, mode: PUBLIC_MODE });
+    await installCaFolder(root, name, files, 'import');
+    return stored(name, p.certPath, keyPem ? p.keyPath : undefined, certPem, name, keyPem ? false : undefined);
+  }
+  let dir: string;
+  let caName: string | undefined;
+  if (options.caName) {
+    const p = caPaths(root, options.caName);
+    if (!(await exists(p.certPath))) throw new MtlsError('not-found', `There is no CA named "${options.caName}" in ${path.resolve(root)}.`);
+    const caCert = new crypto.X509Certificate(parseCertificate(await readRegularFile(p.certPath), p.certPath));
+    if (!new crypto.X509Certificate(certPem).verify(caCert.publicKey)) {
+      throw new MtlsError('bad-option', `${certSource} was not signed by the CA "${options.caName}".`, 'Import it without choosing a CA, or under the CA that issued it.');
     }
-    certPath = path.join(dir, `${name}.pem`);
+    dir = p.certsDir;
+    caName = options.caName;
+  } else {
+    const tree = await listStore(root);
+    const x = new crypto.X509Certificate(certPem);
+    const issuer = tree.cas.find(ca => ca.info.subject === info.issuer && x.verify(new crypto.X509Certificate(ca.info.pem).publicKey));
+    if (issuer && base(issuer.certPath) === 'ca.pem') {
+      dir = path.join(path.dirname(issuer.certPath), 'certs');
+      caName = base(path.dirname(issuer.certPath));
+    } else if (issuer) {
+      dir = path.dirname(issuer.certPath);
+    } else {
+      dir = path.join(path.resolve(root), 'imported');
+    }
   }
+  const certPath = path.join(dir, `${name}.pem`);
   const keyPath = keyPathFor(certPath);
-  for (const f of keyPem ? [certPath, keyPath] : [certPath]) {
-    if (await exists(f)) throw new MtlsError('exists', `${f} already exists; nothing was imported.`, 'Choose another name.');
-  }
+  if (keyPem) files.push({ name: base(keyPath), data: keyPem, mode: KEY_MODE });
+  files.push({ name: base(certPath), data: certPem, mode: PUBLIC_MODE });
   await initStore(root);
-  const files = [{ path: certPath, data: certPem, mode: PUBLIC_MODE }];
-  if (keyPem) files.unshift({ path: keyPath, data: keyPem, mode: KEY_MODE });
-  await writeAll(files);
+  const lockDir = lockDirFor(path.resolve(root), dir);
+  await ensureStoreDir(root, lockDir);
+  await locked(lockDir, () => installFiles(root, dir, files, 'import'));
   return stored(name, certPath, keyPem ? keyPath : undefined, certPem, caName);
 }
 
 // ---- scanning -------------------------------------------------------------------------------
 
-async function walk(dir: string, out: string[], problems: StoreProblem[], depth = 0): Promise<void> {
+interface WalkResult {
+  files: string[];
+  /** Every file name per folder (for `x.key` beside `x.pem` without a system call per certificate). */
+  names: Map<string, Set<string>>;
+  leftoverDirs: Set<string>;
+}
+
+async function walk(dir: string, out: WalkResult, problems: StoreProblem[], depth = 0): Promise<void> {
   let entries: fs.Dirent[];
   try {
     entries = await fs.promises.readdir(dir, { withFileTypes: true });
@@ -254,15 +473,20 @@ async function walk(dir: string, out: string[], problems: StoreProblem[], depth 
     problems.push({ path: dir, message: `Cannot read the folder: ${(err as NodeJS.ErrnoException).code ?? err}.` });
     return;
   }
+  out.names.set(dir, new Set(entries.filter(e => e.isFile()).map(e => e.name)));
+  const subdirs: string[] = [];
   for (const e of entries) {
+    if (isTempName(e.name)) out.leftoverDirs.add(dir);
     if (e.name.startsWith('.') || e.name === 'node_modules') continue;
     const full = path.join(dir, e.name);
+    // Dirent types come from lstat: symbolic links are neither folders nor files here, so the scan never leaves the store.
     if (e.isDirectory()) {
-      if (depth < 8) await walk(full, out, problems, depth + 1);
+      if (depth < 8) subdirs.push(full);
     } else if (e.isFile() && CERT_EXTENSIONS.has(path.extname(e.name).toLowerCase())) {
-      out.push(full);
+      out.files.push(full);
     }
   }
+  await Promise.all(subdirs.map(d => walk(d, out, problems, depth + 1)));
 }
 
 /** The revocations recorded in a CA folder ([] when none). */
@@ -270,8 +494,9 @@ export async function readRevocations(caDir: string): Promise<RevocationRecord[]
   const file = path.join(caDir, 'revoked.json');
   let text: string;
   try {
-    text = await fs.promises.readFile(file, 'utf8');
-  } catch {
+    text = (await readRegularFile(file)).toString('utf8');
+  } catch (err) {
+    if (err instanceof MtlsError && err.code !== 'fs-unreadable') throw err;
     return [];
   }
   let data: unknown;
@@ -285,10 +510,83 @@ export async function readRevocations(caDir: string): Promise<RevocationRecord[]
   return list.filter((r): r is RevocationRecord => !!r && typeof r === 'object' && typeof (r as RevocationRecord).sha256 === 'string');
 }
 
-/** Scans every certificate file under `root` and builds the CA tree by signature; unreadable files become problems. */
+/** What a scan learnt from one file, kept while the file's identity, size and mtime stay the same. */
+interface ScannedCert {
+  info: CertificateInfo;
+  der: Buffer;
+  /** Subject and issuer as decoded text (matches across string encodings, like OpenSSL's canonical names). */
+  subject: string;
+  issuer: string;
+  /** The public key, kept for CAs (they verify the others). */
+  publicKey?: crypto.KeyObject;
+}
+
+interface ScannedFile {
+  stamp: string;
+  cert?: ScannedCert;
+  /** Derived from the path once: the entry's name, its key file's folder and name, whether it is archived. */
+  place?: { name: string; dir: string; keyPath: string; keyName: string; archived: boolean };
+  /** Not a certificate (a key or a CSR saved as .pem). */
+  skip?: boolean;
+  problem?: string;
+}
+
+/** Per store root: path -> what its last scan found. Only files seen in the latest scan are kept. */
+const scanCache = new Map<string, Map<string, ScannedFile>>();
+/** `${certSha256}:${caSha256}` -> whether the CA's key verifies the certificate's signature. */
+const verifyCache = new Map<string, boolean>();
+const MAX_VERIFY_CACHE = 100000;
+
+function fileStamp(st: fs.Stats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+}
+
+function scanFile(file: string, dir: string, st: fs.Stats): ScannedFile {
+  const stamp = fileStamp(st);
+  try {
+    if (!st.isFile()) return { stamp, problem: 'Not a regular file; skipped.' };
+    const data = readRegularFileSync(file, { maxBytes: MAX_READ_BYTES });
+    const text = data.toString('latin1');
+    if (hasPrivateKeyBlock(data) && !/-----BEGIN (X509 |TRUSTED )?CERTIFICATE-----/.test(text)) return { stamp, skip: true }; // a key saved as .pem
+    if (/-----BEGIN (NEW )?CERTIFICATE REQUEST-----/.test(text) && !/-----BEGIN CERTIFICATE-----/.test(text)) return { stamp, skip: true }; // a CSR
+    const der = firstCertificateDer(data, path.relative(dir, file));
+    const info = inspectStoredDer(der, file, path.relative(dir, file));
+    const publicKey = info.isCa ? crypto.createPublicKey({ key: parseCertificateDer(der).spki, format: 'der', type: 'spki' }) : undefined;
+    return { stamp, cert: { info, der, subject: info.subject, issuer: info.issuer, publicKey } };
+  } catch (err) {
+    return { stamp, problem: err instanceof MtlsError ? err.message : `Cannot read: ${(err as Error).message}` };
+  }
+}
+
+/** Runs `fn` over `items` synchronously in batches, yielding to the event loop between batches (the explorer stays responsive). */
+async function mapInBatches<T, R>(items: T[], batch: number, fn: (item: T) => R): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += batch) {
+    if (i > 0) await new Promise(resolve => setImmediate(resolve));
+    for (const item of items.slice(i, i + batch)) out.push(fn(item));
+  }
+  return out;
+}
+
+function verifiedBy(cert: ScannedCert, ca: ScannedCert): boolean {
+  const k = `${cert.info.sha256}:${ca.info.sha256}`;
+  let v = verifyCache.get(k);
+  if (v === undefined) {
+    v = !!ca.publicKey && verifyCertificateSignature(cert.der, ca.publicKey);
+    if (verifyCache.size > MAX_VERIFY_CACHE) verifyCache.clear();
+    verifyCache.set(k, v);
+  }
+  return v;
+}
+
+/**
+ * Scans every certificate file under `root` and builds the CA tree by signature; unreadable files become
+ * problems, remains of interrupted writes become leftovers. What each file held is cached on its identity
+ * (device, inode), size and times, so a rescan after a change re-reads only what changed.
+ */
 export async function listStore(root: string): Promise<StoreTree> {
   const dir = path.resolve(root);
-  const tree: StoreTree = { root: dir, exists: false, cas: [], orphans: [], problems: [] };
+  const tree: StoreTree = { root: dir, exists: false, cas: [], orphans: [], problems: [], leftovers: [] };
   try {
     if (!(await fs.promises.stat(dir)).isDirectory()) {
       tree.problems.push({ path: dir, message: 'The store path is not a folder.' });
@@ -298,35 +596,61 @@ export async function listStore(root: string): Promise<StoreTree> {
     return tree;
   }
   tree.exists = true;
-  const files: string[] = [];
-  await walk(dir, files, tree.problems);
-  files.sort();
-  const entries: { entry: StoreEntry; x509: crypto.X509Certificate }[] = [];
-  for (const file of files) {
+  const walked: WalkResult = { files: [], names: new Map(), leftoverDirs: new Set() };
+  await walk(dir, walked, tree.problems);
+  walked.files.sort();
+  for (const d of [...walked.leftoverDirs].sort()) tree.leftovers.push(...(await leftoversIn(d)));
+  const hiddenKeys = new Set(tree.leftovers.map(l => l.partial).filter((p): p is string => !!p));
+
+  const previous = scanCache.get(dir) ?? new Map<string, ScannedFile>();
+  const current = new Map<string, ScannedFile>();
+  const now = new Date();
+  const scanned = await mapInBatches(walked.files, 250, file => {
+    let st: fs.Stats;
     try {
-      const data = await fs.promises.readFile(file);
-      if (hasPrivateKeyBlock(data) && !/-----BEGIN (X509 |TRUSTED )?CERTIFICATE-----/.test(data.toString('latin1'))) continue; // a key saved as .pem
-      if (/-----BEGIN (NEW )?CERTIFICATE REQUEST-----/.test(data.toString('latin1')) && !/-----BEGIN CERTIFICATE-----/.test(data.toString('latin1'))) continue; // a CSR
-      const pem = parseCertificates(data, path.relative(dir, file))[0];
-      const info = inspectStored(pem, file);
+      st = fs.lstatSync(file); // a few microseconds: cheaper than a thread-pool round trip per file
+    } catch (err) {
+      return { file, s: { stamp: '', problem: `Cannot read: ${(err as NodeJS.ErrnoException).code ?? err}` } as ScannedFile };
+    }
+    const old = previous.get(file);
+    const s = old && old.stamp === fileStamp(st) ? old : scanFile(file, dir, st);
+    return { file, s };
+  });
+  const entries: { entry: StoreEntry; x509: ScannedCert }[] = [];
+  for (const { file, s } of scanned) {
+    current.set(file, s);
+    if (s.problem) tree.problems.push({ path: file, message: s.problem });
+    if (!s.cert) continue;
+    s.place ??= (() => {
       const base = path.basename(file).replace(/\.[^.]+$/, '');
       const keyPath = keyPathFor(file);
       const rel = path.relative(dir, file).split(path.sep);
-      entries.push({
-        entry: {
-          name: base === 'ca' && rel.length > 1 ? path.basename(path.dirname(file)) : base,
-          certPath: file,
-          keyPath: (await exists(keyPath)) ? keyPath : undefined,
-          info,
-          archived: rel.slice(0, -1).includes('archive'),
-        },
-        x509: new crypto.X509Certificate(pem),
-      });
-    } catch (err) {
-      tree.problems.push({ path: file, message: err instanceof MtlsError ? err.message : `Cannot read: ${(err as Error).message}` });
-    }
+      return {
+        name: base === 'ca' && rel.length > 1 ? path.basename(path.dirname(file)) : base,
+        dir: path.dirname(file), keyPath, keyName: path.basename(keyPath), archived: rel.slice(0, -1).includes('archive'),
+      };
+    })();
+    const place = s.place;
+    const i = s.cert.info;
+    const info: CertificateInfo = {
+      ...i,
+      daysLeft: Math.floor((i.notAfter.getTime() - now.getTime()) / DAY_MS), expired: now > i.notAfter, notYetValid: now < i.notBefore,
+    };
+    const hasKey = walked.names.get(place.dir)?.has(place.keyName) && !hiddenKeys.has(place.keyPath);
+    entries.push({
+      entry: {
+        name: place.name,
+        certPath: file,
+        keyPath: hasKey ? place.keyPath : undefined,
+        info,
+        archived: place.archived,
+      },
+      x509: s.cert,
+    });
   }
-  const cas: { ca: CaEntry; x509: crypto.X509Certificate }[] = [];
+  scanCache.set(dir, current);
+
+  const cas: { ca: CaEntry; x509: ScannedCert }[] = [];
   for (const { entry, x509 } of entries) {
     if (!entry.info.isCa) continue;
     const caDir = path.dirname(entry.certPath);
@@ -336,16 +660,30 @@ export async function listStore(root: string): Promise<StoreTree> {
     } catch (err) {
       tree.problems.push({ path: path.join(caDir, 'revoked.json'), message: (err as Error).message });
     }
-    cas.push({ ca: { ...entry, dir: caDir, certs: [], revocations }, x509 });
+    let keyEncrypted: boolean | undefined;
+    if (entry.keyPath) {
+      try {
+        keyEncrypted = isEncryptedKey(await readRegularFile(entry.keyPath, { maxBytes: 1024 * 1024 }));
+      } catch {
+        keyEncrypted = undefined;
+      }
+    }
+    cas.push({ ca: { ...entry, keyEncrypted, dir: caDir, certs: [], revocations }, x509 });
   }
+  const casBySubject = new Map<string, { ca: CaEntry; x509: ScannedCert }[]>();
+  for (const c of cas) {
+    const list = casBySubject.get(c.x509.subject) ?? [];
+    list.push(c);
+    casBySubject.set(c.x509.subject, list);
+  }
+  const caByPath = new Map(cas.map(c => [c.ca.certPath, c.ca]));
   for (const { entry, x509 } of entries) {
-    const candidates = cas.filter(c => c.x509.subject === x509.issuer && c.ca.certPath !== entry.certPath && c.ca.info.sha256 !== entry.info.sha256 && (() => {
-      try { return x509.verify(c.x509.publicKey); } catch { return false; }
-    })());
+    const candidates = (casBySubject.get(x509.issuer) ?? []).filter(c => c.ca.certPath !== entry.certPath && c.ca.info.sha256 !== entry.info.sha256 &&
+      verifiedBy(x509, c.x509));
     // Prefer the CA whose folder holds the certificate (a copied ca.pem elsewhere should not steal it).
     candidates.sort((a, b) => Number(!entry.certPath.startsWith(b.ca.dir + path.sep)) - Number(!entry.certPath.startsWith(a.ca.dir + path.sep)));
     const issuer = candidates[0];
-    const target = entry.info.isCa ? cas.find(c => c.ca.certPath === entry.certPath)!.ca : entry;
+    const target = entry.info.isCa ? caByPath.get(entry.certPath)! : entry;
     if (issuer) {
       target.issuerPath = issuer.ca.certPath;
       target.revoked = issuer.ca.revocations.find(r => r.sha256 === entry.info.sha256);
@@ -354,8 +692,9 @@ export async function listStore(root: string): Promise<StoreTree> {
       tree.orphans.push(entry);
     }
   }
-  tree.cas = cas.map(c => c.ca).sort((a, b) => a.name.localeCompare(b.name) || a.certPath.localeCompare(b.certPath));
-  for (const ca of tree.cas) ca.certs.sort((a, b) => Number(a.archived) - Number(b.archived) || a.name.localeCompare(b.name));
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0); // code-point order: stable and fast for thousands
+  tree.cas = cas.map(c => c.ca).sort((a, b) => cmp(a.name, b.name) || cmp(a.certPath, b.certPath));
+  for (const ca of tree.cas) ca.certs.sort((a, b) => Number(a.archived) - Number(b.archived) || cmp(a.name, b.name));
   return tree;
 }
 
@@ -380,13 +719,19 @@ async function moveNoClobber(from: string, to: string): Promise<void> {
 
 /** Re-issues a certificate of the store (same CN, O, profile, SANs) with a new key and serial; the old pair moves to `archive/`. */
 export async function renewCertificate(root: string, certPath: string, options: RenewOptions = {}): Promise<RenewResult> {
-  const { entry, ca } = await findIssuer(root, certPath);
+  const base = path.resolve(root);
+  await checkStoreRoot(base);
+  const { entry, ca } = await findIssuer(base, certPath);
   const info = entry.info;
   if (info.isCa) throw new MtlsError('unsupported', 'Renewing a CA is not supported; create a new CA and re-issue its certificates.');
   if (!ca.keyPath) throw new MtlsError('no-ca-key', `The CA "${ca.name}" has no private key in the store, so it cannot sign the renewal.`);
-  const caKeyPem = parsePrivateKey(await readFileOrThrow(ca.keyPath), ca.keyPath);
+  const archiveDir = path.join(ca.dir, 'archive');
+  await assertRealFoldersInside(base, path.dirname(entry.certPath));
+  await assertRealFoldersInside(base, archiveDir);
+  const caKeyPath = ca.keyPath;
+  const { keyPem: caKeyPem } = await readPrivateKey(await readRegularFile(caKeyPath), caKeyPath, async () => options.caPassphrase?.({ name: ca.name, keyPath: caKeyPath }));
   let keyAlg = options.key;
-  if (!keyAlg && entry.keyPath) keyAlg = keyAlgorithmOf(privateKeyObject(await readFileOrThrow(entry.keyPath), entry.keyPath));
+  if (!keyAlg && entry.keyPath) keyAlg = keyAlgorithmOf(privateKeyObject(await readRegularFile(entry.keyPath), entry.keyPath));
   if (!keyAlg) keyAlg = keyAlgorithmOf(new crypto.X509Certificate(info.pem).publicKey) ?? 'rsa2048';
   const days = options.days ?? Math.max(1, Math.round((info.notAfter.getTime() - info.notBefore.getTime() - BACKDATE_MS) / DAY_MS));
   const profile: CertProfile = info.profile === 'server' || info.profile === 'origin-pull' ? info.profile : 'client';
@@ -400,23 +745,34 @@ export async function renewCertificate(root: string, certPath: string, options: 
     onProgress: options.onProgress,
   });
   options.onProgress?.('Archiving the previous certificate…');
-  const archiveDir = path.join(ca.dir, 'archive');
   const stamp = info.serial.toLowerCase();
   const newKeyPath = keyPathFor(entry.certPath);
   const moves: [string, string][] = [[entry.certPath, path.join(archiveDir, `${entry.name}.${stamp}${path.extname(entry.certPath)}`)]];
   if (entry.keyPath) moves.push([entry.keyPath, path.join(archiveDir, `${entry.name}.${stamp}.key`)]);
-  const done: [string, string][] = [];
-  try {
-    await fs.promises.mkdir(archiveDir, { recursive: true, mode: DIR_MODE });
-    for (const [from, to] of moves) {
-      await moveNoClobber(from, to);
-      done.push([from, to]);
+  const concurrently = () => new MtlsError('renewed-concurrently', `${entry.certPath} was renewed concurrently (another renewal replaced it while this one ran); this renewal changed nothing.`, 'List the store again to see the current certificate.');
+  await locked(lockDirFor(base, path.dirname(entry.certPath)), async () => {
+    // The certificate must still be the one this renewal started from.
+    let current: string | undefined;
+    try {
+      current = crypto.createHash('sha256').update(new crypto.X509Certificate(parseCertificate(await readRegularFile(entry.certPath), entry.certPath)).raw).digest('hex');
+    } catch {
+      current = undefined;
     }
-    await writeFilesAtomic([{ path: newKeyPath, data: renewed.keyPem, mode: KEY_MODE }, { path: entry.certPath, data: renewed.certPem, mode: PUBLIC_MODE }]);
-  } catch (err) {
-    for (const [from, to] of done.reverse()) await moveNoClobber(to, from).catch(() => undefined);
-    throw fsError(err, path.dirname(entry.certPath));
-  }
+    if (current !== info.sha256) throw concurrently();
+    const done: [string, string][] = [];
+    try {
+      await ensureStoreDir(base, archiveDir);
+      for (const [from, to] of moves) {
+        await moveNoClobber(from, to);
+        done.push([from, to]);
+      }
+      await installFiles(base, path.dirname(entry.certPath), [{ name: path.basename(newKeyPath), data: renewed.keyPem, mode: KEY_MODE }, { name: path.basename(entry.certPath), data: renewed.certPem, mode: PUBLIC_MODE }], 'renew');
+    } catch (err) {
+      for (const [from, to] of done.reverse()) await moveNoClobber(to, from).catch(() => undefined);
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw concurrently();
+      throw fsError(err, path.dirname(entry.certPath));
+    }
+  });
   return {
     renewed: stored(entry.name, entry.certPath, newKeyPath, renewed.certPem, path.basename(ca.dir)),
     archived: moves.map(m => m[1]),
@@ -437,54 +793,64 @@ export async function caRevocationExpression(caDir: string): Promise<string | un
   return list.length ? revocationExpression(list.map(r => r.sha256)) : undefined;
 }
 
-/** Records a revocation in the issuing CA's revoked.json and returns the Cloudflare expression for all of that CA's revocations. */
+/** Records a revocation in the issuing CA's revoked.json (under the CA folder's lock, so none is lost) and returns the Cloudflare expression for all of that CA's revocations. */
 export async function revokeCertificate(root: string, certPath: string, reason: string): Promise<RevokeResult> {
-  const { entry, ca } = await findIssuer(root, certPath);
+  const base = path.resolve(root);
+  await checkStoreRoot(base);
+  const { entry, ca } = await findIssuer(base, certPath);
   const why = (reason ?? '').trim() || 'unspecified';
   if (why.length > 200) throw new MtlsError('bad-option', 'The reason may be at most 200 characters.');
+  checkPrintable(why, 'reason');
   const revokedPath = path.join(ca.dir, 'revoked.json');
-  const list = await readRevocations(ca.dir);
-  let record = list.find(r => r.sha256 === entry.info.sha256);
-  if (!record) {
-    record = {
-      serial: entry.info.serial,
-      sha256: entry.info.sha256,
-      subject: entry.info.subject,
-      reason: why,
-      revokedAt: new Date().toISOString(),
-      file: path.relative(ca.dir, entry.certPath).split(path.sep).join('/'),
-    };
-    list.push(record);
-    const doc = {
-      about: 'Certificates revoked by this CA (mTLS Workbench). Block them at Cloudflare with the expression below.',
-      expression: revocationExpression(list.map(r => r.sha256)),
-      revoked: list,
-    };
-    try {
-      await writeFileAtomic(revokedPath, JSON.stringify(doc, null, 2) + '\n', { mode: PUBLIC_MODE, overwrite: true });
-    } catch (err) {
-      throw fsError(err, ca.dir);
+  await assertRealFoldersInside(base, ca.dir);
+  return locked(ca.dir, async () => {
+    const list = await readRevocations(ca.dir);
+    let record = list.find(r => r.sha256 === entry.info.sha256);
+    if (!record) {
+      record = {
+        serial: entry.info.serial,
+        sha256: entry.info.sha256,
+        subject: entry.info.subject,
+        reason: why,
+        revokedAt: new Date().toISOString(),
+        file: path.relative(ca.dir, entry.certPath).split(path.sep).join('/'),
+      };
+      list.push(record);
+      const doc = {
+        about: 'Certificates revoked by this CA (mTLS Workbench). Block them at Cloudflare with the expression below.',
+        expression: revocationExpression(list.map(r => r.sha256)),
+        revoked: list,
+      };
+      try {
+        await writeFileAtomic(revokedPath, JSON.stringify(doc, null, 2) + '\n', { mode: PUBLIC_MODE, overwrite: true });
+      } catch (err) {
+        throw fsError(err, ca.dir);
+      }
     }
-  }
-  return { record, expression: revocationExpression(list.map(r => r.sha256)), revokedPath };
+    return { record, expression: revocationExpression(list.map(r => r.sha256)), revokedPath };
+  });
 }
 
-/** Removes a certificate and its key (the adapter confirms first); returns the removed paths. */
+/** Removes a certificate and its key (the adapter confirms first); returns the removed paths. Never follows a symlinked folder. */
 export async function deleteCertificate(root: string, certPath: string): Promise<string[]> {
   const dir = path.resolve(root);
   const abs = path.resolve(certPath);
   if (!abs.startsWith(dir + path.sep)) throw new MtlsError('bad-option', `${abs} is not in the store ${dir}; nothing was deleted.`);
   if (!CERT_EXTENSIONS.has(path.extname(abs).toLowerCase())) throw new MtlsError('bad-option', `${abs} is not a certificate file; nothing was deleted.`);
+  await checkStoreRoot(dir);
+  await assertRealFoldersInside(dir, path.dirname(abs));
   if (!(await exists(abs))) throw new MtlsError('not-found', `${abs} does not exist.`);
   const removed: string[] = [];
-  for (const f of [abs, keyPathFor(abs)]) {
-    try {
-      await fs.promises.unlink(f);
-      removed.push(f);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(err, path.dirname(f));
+  await locked(lockDirFor(dir, path.dirname(abs)), async () => {
+    for (const f of [abs, keyPathFor(abs)]) {
+      try {
+        await fs.promises.unlink(f);
+        removed.push(f);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(err, path.dirname(f));
+      }
     }
-  }
+  });
   return removed;
 }
 
@@ -527,11 +893,14 @@ export async function storeManagedCertificate(root: string, zone: string, name: 
   const keyPath = path.join(dir, `${name}.key`);
   const recordPath = path.join(dir, `${name}.json`);
   await initStore(root);
-  await writeAll([
-    { path: keyPath, data: keyPem, mode: KEY_MODE },
-    { path: certPath, data: certPem, mode: PUBLIC_MODE },
-    { path: recordPath, data: JSON.stringify(record, null, 2) + '\n', mode: PUBLIC_MODE },
-  ]);
+  // Staged, locked and linked like every other write of the store (keys first, the certificate last).
+  const lockDir = lockDirFor(path.resolve(root), dir);
+  await ensureStoreDir(root, lockDir);
+  await locked(lockDir, () => installFiles(root, dir, [
+    { name: path.basename(keyPath), data: keyPem, mode: KEY_MODE },
+    { name: path.basename(recordPath), data: JSON.stringify(record, null, 2) + '\n', mode: PUBLIC_MODE },
+    { name: path.basename(certPath), data: certPem, mode: PUBLIC_MODE },
+  ], 'managed'));
   return { name, certPath, keyPath, recordPath, record };
 }
 

@@ -33,8 +33,16 @@ export interface KeyPairPem {
   publicKeyPem: string;
 }
 
+/**
+ * Asked for the passphrase of a CA key, only when that key is encrypted (the CLI: MTLS_CA_PASSWORD or the
+ * terminal; VS Code: an input box, or the secret storage). Undefined or '' means none was given.
+ */
+export type PassphraseProvider = (ca: { name: string; keyPath: string }) => Promise<string | undefined>;
+
 export interface CreateCaOptions {
   cn: string;
+  /** Encrypts the CA key at rest (PKCS#8, scrypt + AES-256-CBC) when non-empty; plaintext otherwise. */
+  passphrase?: string;
   org?: string;
   /** Default rsa4096. */
   key?: KeyAlgorithm;
@@ -193,6 +201,8 @@ export interface StoreEntry {
   revoked?: RevocationRecord;
   /** True for renewed-away copies under an `archive/` folder. */
   archived: boolean;
+  /** Whether the private key file is encrypted (set for CAs, whose key the store reads to sign). */
+  keyEncrypted?: boolean;
 }
 
 export interface CaEntry extends StoreEntry {
@@ -218,6 +228,16 @@ export interface StoreTree {
   orphans: StoreEntry[];
   /** Files that could not be read or parsed; never thrown. */
   problems: StoreProblem[];
+  /** Remains of interrupted writes (temporary files and staging folders); `cleanupStore` removes them. */
+  leftovers: StoreLeftover[];
+}
+
+export interface StoreLeftover {
+  /** Absolute path of the temporary file or staging folder. */
+  path: string;
+  /** A file of the store that belongs to the interrupted write (a key linked before its certificate), removed with it. */
+  partial?: string;
+  message: string;
 }
 
 export interface CaPaths {
@@ -238,15 +258,19 @@ export interface StoredCertificate {
   info: CertificateInfo;
   /** The CA folder name it was written under, when it was. */
   caName?: string;
+  /** Whether the written key is encrypted (CAs created with a passphrase). */
+  keyEncrypted?: boolean;
 }
 
 export interface StoreIssueOptions extends IssueOptions {
   /** File basename (default: derived from the CN). */
   name?: string;
+  caPassphrase?: PassphraseProvider;
 }
 
 export interface StoreSignCsrOptions extends SignCsrOptions {
   name?: string;
+  caPassphrase?: PassphraseProvider;
 }
 
 export interface ImportOptions {
@@ -269,6 +293,7 @@ export interface RenewOptions {
   /** Default: the old key's algorithm. */
   key?: KeyAlgorithm;
   onProgress?: ProgressCallback;
+  caPassphrase?: PassphraseProvider;
 }
 
 export interface RenewResult {

@@ -4,6 +4,7 @@ import * as crypto from 'crypto';
 import * as net from 'net';
 import { MtlsError } from '../errors';
 import type { SubjectAltName } from './types';
+import { toPem } from './pem';
 import {
   TAG, Tlv, bitString, bool, children, content, explicit, implicit, int, nul, octets, oid, readIntHex, readOid, readString, readTime,
   readTlv, seq, set, time, utf8, whole,
@@ -44,8 +45,84 @@ export interface ParsedName {
   der: Buffer;
 }
 
-function escapeDn(v: string): string {
+/** RFC 4514 escaping of an attribute value. */
+export function escapeDnValue(v: string): string {
   return v.replace(/([,+"\\<>;=])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
+}
+
+// Attribute labels as `openssl -nameopt RFC2253` prints them, for names compared with openssl output and
+// Cloudflare's cf-cert-*-dn headers (NAME_OIDS above are the display labels of the tree and inspector).
+const RFC2253_LABELS: Record<string, string> = {
+  '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU',
+  '2.5.4.5': 'serialNumber', '2.5.4.9': 'street', '2.5.4.17': 'postalCode', '2.5.4.12': 'title',
+  '1.2.840.113549.1.9.1': 'emailAddress', '0.9.2342.19200300.100.1.25': 'DC', '0.9.2342.19200300.100.1.1': 'UID',
+};
+// The string types readString decodes; any other value comes back as RFC 4514 "#<hex of the DER>".
+const STRING_TAGS = new Set([0x0c, 0x12, 0x13, 0x14, 0x16, 0x1a, 0x1c, 0x1e]);
+
+/**
+ * A Name (DER) as an RFC 4514 string, most specific first ("CN=x,O=y,C=z"), the order and labels
+ * `openssl -nameopt RFC2253` and Cloudflare's cf-cert-*-dn headers use; multi-valued RDNs joined by "+".
+ * (parseName gives the encoded order with ", " for display; this is the comparison form.)
+ */
+export function nameToRfc2253(der: Buffer): string {
+  const rdns = children(der, readTlv(der, 0)).map(rdn =>
+    children(der, rdn).map(atv => {
+      const [type, value] = children(der, atv);
+      const id = readOid(der, type);
+      const text = readString(der, value);
+      return `${RFC2253_LABELS[id] ?? id}=${STRING_TAGS.has(value.tag) ? escapeDnValue(text) : text}`;
+    }).join('+'));
+  return rdns.reverse().join(',');
+}
+
+/** A key identifier as uppercase hex: "AB:CD:…" (`colon`, as openssl prints it) or "ABCD…" (`plain`, Cloudflare's cert_issuer_ski). */
+export function formatKeyId(id: Buffer, style: 'colon' | 'plain' = 'colon'): string {
+  const hex = id.toString('hex').toUpperCase();
+  if (style === 'plain') return hex;
+  const pairs: string[] = new Array(id.length);
+  for (let i = 0; i < id.length; i++) pairs[i] = hex.slice(2 * i, 2 * i + 2);
+  return pairs.join(':');
+}
+
+const EC_CURVES: Record<string, string> = { '1.2.840.10045.3.1.7': 'prime256v1', '1.3.132.0.34': 'secp384r1', '1.3.132.0.35': 'secp521r1', '1.3.132.0.10': 'secp256k1', '1.2.840.10045.3.1.1': 'prime192v1' };
+const KEY_TYPES: Record<string, string> = { '1.2.840.113549.1.1.1': 'rsa', '1.2.840.10045.2.1': 'ec', '1.3.101.112': 'ed25519', '1.3.101.113': 'ed448', '1.2.840.113549.1.1.10': 'rsa-pss' };
+
+/**
+ * The key type, RSA modulus length and EC curve of a SubjectPublicKeyInfo, read from the DER (Node's names:
+ * 'rsa', 'ec', 'prime256v1'…), or undefined for what this reader does not know (then ask Node).
+ */
+export function spkiDetails(spki: Buffer): { type: string; modulusLength?: number; namedCurve?: string } | undefined {
+  try {
+    const [alg, bits] = children(spki, readTlv(spki, 0));
+    const [algOid, params] = children(spki, alg);
+    const type = KEY_TYPES[readOid(spki, algOid)];
+    if (!type || type === 'rsa-pss') return undefined;
+    if (type === 'ec') {
+      const curve = params && params.tag === TAG.OID ? EC_CURVES[readOid(spki, params)] : undefined;
+      return curve ? { type, namedCurve: curve } : undefined;
+    }
+    if (type === 'rsa') {
+      const key = spki.subarray(bits.start + 1, bits.end); // RSAPublicKey inside the BIT STRING
+      const [modulus] = children(key, readTlv(key, 0));
+      let m = content(key, modulus);
+      while (m.length > 1 && m[0] === 0) m = m.subarray(1);
+      return { type, modulusLength: (m.length - 1) * 8 + (32 - Math.clz32(m[0])) };
+    }
+    return { type };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Subject Key Identifier of a DER certificate, undefined when absent or unreadable. */
+export function certificateSki(der: Buffer): Buffer | undefined {
+  try {
+    const ext = parseCertificateDer(der).extensions.find(e => e.oid === OID.subjectKeyId);
+    return ext ? decodeSubjectKeyId(ext.value) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function parseName(buf: Buffer, t: Tlv): ParsedName {
@@ -59,7 +136,7 @@ export function parseName(buf: Buffer, t: Tlv): ParsedName {
       const type = NAME_OIDS[typeOid] ?? typeOid;
       const value = readString(buf, valueTlv);
       fields.push({ type, value });
-      parts.push(`${type}=${escapeDn(value)}`);
+      parts.push(`${type}=${escapeDnValue(value)}`);
     }
     rdns.push(parts.join('+'));
   }
@@ -250,7 +327,7 @@ export function signCertificate(t: CertificateTemplate, signingKey: crypto.KeyOb
   );
   const signature = crypto.sign(hash, tbs, signingKey); // ECDSA signatures come DER-encoded, as X.509 wants
   const der = seq(tbs, algId, bitString(signature));
-  return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+  return toPem('CERTIFICATE', der);
 }
 
 export interface ParsedCertificate {

@@ -6,6 +6,7 @@ import * as tls from 'tls';
 import { MtlsError } from '../errors';
 import { readFileOrThrow } from '../fsutil';
 import { certFields, derToPem, pemToDers } from './der';
+import { keyMatchesCertificate, pemBlocks } from '../pki/pem';
 import { Credential } from './types';
 
 const P12_EXT = /\.(p12|pfx)$/i;
@@ -57,7 +58,8 @@ export async function loadCredential(certFile: string, keyFile?: string, passwor
     throw new MtlsError('bad-pem', `${certFile} holds no PEM certificate.`, 'Give a PEM certificate (and its key) or a .p12 file.');
   }
   const keyText = keyFile ? (await readFileOrThrow(keyFile)).toString('utf8') : text;
-  const key = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/.exec(keyText)?.[0];
+  const keyBlock = pemBlocks(keyText).find(b => /PRIVATE KEY$/.test(b.label));
+  const key = keyBlock?.text;
   if (!key) {
     throw new MtlsError('bad-key', `No private key for ${certFile}${keyFile ? ` in ${keyFile}` : ''}.`, 'Give the key file (--key, or the matching *Key setting).');
   }
@@ -87,7 +89,7 @@ async function pkcs12Credential(data: Buffer, password: string | undefined, sour
 function checkPair(c: Credential & { kind: 'pem' }): Credential {
   try {
     const cert = new crypto.X509Certificate(pemToDers(c.certPem)[0]);
-    if (!cert.checkPrivateKey(crypto.createPrivateKey(c.keyPem))) {
+    if (!keyMatchesCertificate(cert, c.keyPem)) {
       throw new MtlsError('key-mismatch', `The key does not match the certificate ${c.source ?? ''}.`.replace(' .', '.'), 'Pick the key that was generated with this certificate.');
     }
   } catch (err) {

@@ -1,6 +1,6 @@
 // "Inspect Certificate" opens a read-only document of scheme `mtls-cert` with everything core's inspect
 // knows, plus what the store adds (key file, issuing CA, revocation, verification against the issuer).
-import * as fs from 'fs';
+import { readRegularFile } from '../../core/fsutil';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { describeError } from '../../core/errors';
@@ -42,7 +42,7 @@ export class InspectDocumentProvider implements vscode.TextDocumentContentProvid
     const days = warnDays();
     const node = this.tree.find(certPath);
     if (!node) {
-      const data = await fs.promises.readFile(certPath);
+      const data = await readRegularFile(certPath);
       const info = pki.inspectCertificate(data, certPath);
       return inspectText({ name: path.basename(certPath), info, certPath }, days);
     }

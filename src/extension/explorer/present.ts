@@ -1,6 +1,5 @@
 // How the explorer shows a certificate: status, description (days left), tooltip and the inspect
 // document. Pure text from core's CertificateInfo; no vscode, no forge (types only).
-import * as path from 'path';
 import type { CertificateInfo, StoreEntry, SubjectAltName, VerifyResult } from '../../core/pki';
 
 export type ExpiryStatus = 'ok' | 'soon' | 'expired' | 'not-yet-valid' | 'revoked';

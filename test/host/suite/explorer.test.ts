@@ -40,7 +40,7 @@ describe('Certificate Explorer', function () {
 
   after(async () => {
     // Leave the shared test workspace as the other suites expect it.
-    for (const dir of [caName, `imported-${suffix}`, `dropped-${suffix}`, '.git']) fs.rmSync(path.join(root, dir), { recursive: true, force: true });
+    for (const dir of [caName, `imported-${suffix}`, `dropped-${suffix}`, `locked-${suffix}`, `plain-${suffix}`, '.git']) fs.rmSync(path.join(root, dir), { recursive: true, force: true });
     fs.rmSync(tmp, { recursive: true, force: true });
     await api?.refresh();
   });
@@ -94,8 +94,58 @@ describe('Certificate Explorer', function () {
     const item = api.getTreeItem(row!);
     assert.strictEqual(item.label, caName);
     assert.match(item.contextValue!, /^ca\b.*\bkey\b/);
-    assert.strictEqual(icon(item).id, 'verified');
-    assert.match(String(item.description), /^36(49|50) days$/);
+    // created without a passphrase: the row says the key is not encrypted and offers to encrypt it
+    assert.match(item.contextValue!, /\bplainkey\b/);
+    assert.strictEqual(icon(item).id, 'unlock');
+    assert.match(String(item.description), /^36(49|50) days · key not encrypted$/);
+  });
+
+  it('encrypts CA keys at rest: a passphrase on create, signing in the same session without asking, a wrong one writes nothing, Encrypt CA Key on a plain one', async () => {
+    const locked = await vscode.commands.executeCommand<pki.StoredCertificate>('mtls.createCa', { name: `locked-${suffix}`, commonName: `Locked ${suffix}`, key: 'ec-p256', passphrase: 'host pass' });
+    assert.ok(locked?.keyEncrypted, 'the key is encrypted');
+    assert.match(fs.readFileSync(locked.keyPath!, 'utf8'), /^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+    const lockedItem = api.getTreeItem((await caRow(`locked-${suffix}`))!);
+    assert.strictEqual(icon(lockedItem).id, 'verified');
+    assert.doesNotMatch(lockedItem.contextValue!, /\bplainkey\b/);
+    const issued = await vscode.commands.executeCommand<pki.StoredCertificate>('mtls.issueClientCert', { ca: `locked-${suffix}`, commonName: 'bob', key: 'ec-p256' });
+    assert.ok(issued, 'signed with the passphrase of this session, without a prompt');
+    const certs = path.join(root, `locked-${suffix}`, 'certs');
+    const before = fs.readdirSync(certs).sort();
+    const wrong = await vscode.commands.executeCommand('mtls.issueClientCert', { ca: `locked-${suffix}`, commonName: 'carol', key: 'ec-p256', caPassphrase: 'wrong' });
+    assert.strictEqual(wrong, undefined, 'a wrong passphrase fails (error shown)');
+    assert.deepStrictEqual(fs.readdirSync(certs).sort(), before, 'and writes nothing');
+
+    const plain = await vscode.commands.executeCommand<pki.StoredCertificate>('mtls.createCa', { name: `plain-${suffix}`, commonName: `Plain ${suffix}`, key: 'ec-p256' });
+    assert.strictEqual(plain?.keyEncrypted, false);
+    assert.match(api.getTreeItem((await caRow(`plain-${suffix}`))!).contextValue!, /\bplainkey\b/);
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes;
+    assert.ok(pkg.menus['view/item/context'].some((m: { command: string; when: string }) => m.command === 'mtls.encryptCaKey' && /plainkey/.test(m.when)), 'Encrypt CA Key is on rows with a plain key');
+    await vscode.commands.executeCommand('mtls.encryptCaKey', { ca: `plain-${suffix}`, passphrase: 'later' });
+    const keyText = fs.readFileSync(plain!.keyPath!, 'utf8');
+    assert.match(keyText, /^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+    assert.strictEqual(mode(plain!.keyPath!), 0o600);
+    assert.deepStrictEqual(fs.readdirSync(path.dirname(plain!.keyPath!)).filter(n => n.startsWith('.') && n !== '.mtls.lock'), [], 'no plaintext copy left');
+    const pub = crypto.createPublicKey(crypto.createPrivateKey({ key: keyText, passphrase: 'later' })).export({ type: 'spki', format: 'pem' });
+    assert.strictEqual(pub, new crypto.X509Certificate(fs.readFileSync(plain!.certPath)).publicKey.export({ type: 'spki', format: 'pem' }));
+    const after = api.getTreeItem((await caRow(`plain-${suffix}`))!);
+    assert.doesNotMatch(after.contextValue!, /\bplainkey\b/);
+    assert.strictEqual(icon(after).id, 'verified');
+  });
+
+  it('lists leftovers of interrupted writes in their own group and cleans them up', async () => {
+    const staging = path.join(root, `.half-${suffix}.0123456789ab.tmp`);
+    fs.mkdirSync(staging, { mode: 0o700 });
+    fs.writeFileSync(path.join(staging, 'ca.key'), 'half a key', { mode: 0o600 });
+    await api.refresh();
+    const group = (await api.getChildren()).find(n => n.kind === 'group' && n.group === 'leftovers');
+    assert.ok(group, 'a Leftovers group');
+    const item = api.getTreeItem(group!);
+    assert.strictEqual(item.contextValue, 'group-leftovers');
+    assert.match(String(item.label), /Leftovers of interrupted writes \(1\)/);
+    const removed = await vscode.commands.executeCommand<string[]>('mtls.cleanupStore', { confirm: false });
+    assert.deepStrictEqual(removed, [staging]);
+    assert.ok(!fs.existsSync(staging));
+    assert.ok(!(await api.getChildren()).some(n => n.kind === 'group' && n.group === 'leftovers'), 'the group is gone');
   });
 
   it('issues a client certificate and shows it under its CA with days left, icon and tooltip', async () => {

@@ -33,8 +33,10 @@ describe('pki: CLI (mtls ca / mtls cert)', function () {
   it('ca create and cert issue print one JSON object with absolute cert and key paths', async () => {
     const ca = await mtls(ws, ['ca', 'create', '--name', 'acme', '--cn', 'Acme Root', '--org', 'Acme', '--key', 'ec-p256', '--days', '30', '--json']);
     assert.strictEqual(ca.code, 0, ca.err);
-    assert.strictEqual(ca.err, '');
+    // no MTLS_CA_PASSWORD and no terminal: a plaintext key, said on stderr and in the JSON
+    assert.match(ca.err, /notice: the CA key .*ca\.key is NOT encrypted/);
     const caJson = JSON.parse(ca.out);
+    assert.strictEqual(caJson.keyEncrypted, false);
     assert.strictEqual(caJson.cert, path.join(ws, '.mtls/acme/ca.pem'));
     assert.strictEqual(caJson.key, path.join(ws, '.mtls/acme/ca.key'));
     assert.strictEqual(caJson.name, 'acme');
@@ -70,7 +72,7 @@ describe('pki: CLI (mtls ca / mtls cert)', function () {
     assert.match(ca.out, /key: +\/.*ca\.key \(private, mode 0600/);
     await mtls(ws, ['cert', 'issue', '--ca', 'acme', '--cn', 'alice', '--key', 'ec-p256']);
     const list = await mtls(ws, ['cert', 'list']);
-    assert.match(list.out, /^CA acme  Acme Root  \[ca, EC P-256, \d+d left\]  acme\/ca\.pem\n  alice  alice  \[client, EC P-256, 364d left\]  acme\/certs\/alice\.pem\n$/);
+    assert.match(list.out, /^CA acme {2}Acme Root {2}\[ca, EC P-256, \d+d left, key NOT encrypted\] {2}acme\/ca\.pem\n {2}alice {2}alice {2}\[client, EC P-256, 364d left\] {2}acme\/certs\/alice\.pem\n$/);
     const inspect = await mtls(ws, ['cert', 'inspect', '.mtls/acme/certs/alice.pem']);
     assert.match(inspect.out, /Extended key usage: clientAuth/);
     assert.match(inspect.out, /Cloudflare SHA-256: [0-9a-f]{64}/);

@@ -137,7 +137,37 @@ describe('pki: PEM, keys and PKCS#12', function () {
         assert.strictEqual(r.certPem, rsaLeaf.certPem);
         assert.strictEqual(r.keyPem, rsaLeaf.keyPem);
         assert.deepStrictEqual(r.chainPems, [ca.certPem]);
+        assert.strictEqual(r.friendlyName, 'from openssl');
       }
+    });
+
+    it('reads BER as Windows and Java write it (indefinite lengths, constructed OCTET STRINGs) with the one ASN.1 reader', async () => {
+      const der = await exportPkcs12({ certPem: ecLeaf.certPem, keyPem: ecLeaf.keyPem, password: 'pw', friendlyName: 'Ünïcode name' });
+      // PFX ::= SEQUENCE { version, authSafe ContentInfo { data, [0] OCTET STRING }, macData }: re-encode the
+      // outer SEQUENCE, the ContentInfo and its [0] with indefinite lengths and the OCTET STRING as 3 chunks.
+      const len = (n: number) => n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
+      const tlv = (tag: number, c: Buffer) => Buffer.concat([Buffer.from([tag]), len(c.length), c]);
+      const indefinite = (tag: number, ...parts: Buffer[]) => Buffer.concat([Buffer.from([tag, 0x80]), ...parts, Buffer.from([0, 0])]);
+      const D = await import('../../../src/core/pki/der');
+      const outer = D.readTlv(der, 0);
+      const [version, authSafe, macData] = D.children(der, outer);
+      const [ctOid, ctExplicit] = D.children(der, authSafe);
+      const octet = D.children(der, ctExplicit)[0];
+      const data = D.content(der, octet);
+      const third = Math.ceil(data.length / 3);
+      const chunks = [data.subarray(0, third), data.subarray(third, 2 * third), data.subarray(2 * third)].map(c => tlv(0x04, c));
+      const ber = indefinite(0x30, D.whole(der, version), indefinite(0x30, D.whole(der, ctOid), indefinite(0xa0, indefinite(0x24, ...chunks))), D.whole(der, macData));
+      assert.notDeepStrictEqual(ber, der);
+      const r = readPkcs12(ber, 'pw');
+      assert.strictEqual(r.certPem, ecLeaf.certPem);
+      assert.strictEqual(r.keyPem, ecLeaf.keyPem);
+      assert.strictEqual(r.friendlyName, 'Ünïcode name');
+      // openssl agrees that this is the same bundle
+      const env = { P12PW: 'pw' };
+      assert.match(opensslOk(['pkcs12', '-in', write(path.join(dir, 'ber.p12'), ber), '-passin', 'env:P12PW', '-nokeys'], { env }), /BEGIN CERTIFICATE/);
+      // hostile BER: unterminated and too deeply nested indefinite lengths are refused, not followed
+      assert.throws(() => readPkcs12(Buffer.from([0x30, 0x80, 0x30, 0x80]), 'x'), (e: MtlsError) => e.code === 'p12-format');
+      assert.throws(() => readPkcs12(Buffer.concat([Buffer.alloc(200, 0x30).map((_, i) => (i % 2 ? 0x80 : 0x30)), Buffer.alloc(200, 0)]), 'x'), (e: MtlsError) => e.code === 'p12-format' && /nested too deeply/.test(e.message));
     });
 
     it('says clearly when the password is wrong or the file is no p12', async () => {

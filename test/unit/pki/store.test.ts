@@ -34,7 +34,7 @@ describe('pki: the store', function () {
     assert.strictEqual(mode(store), 0o700);
     assert.strictEqual(mode(p.dir), 0o700);
     assert.strictEqual(mode(p.keyPath), 0o600);
-    assert.strictEqual(fs.readFileSync(path.join(store, '.gitignore'), 'utf8').split('\n').filter(l => !l.startsWith('#') && l).join(' '), '*.key *.p12 *.pfx');
+    assert.strictEqual(fs.readFileSync(path.join(store, '.gitignore'), 'utf8').split('\n').filter(l => !l.startsWith('#') && l).join(' '), '*.key *.p12 *.pfx .*.tmp .*.tmp.* .mtls.lock');
     const leaf = await issueToStore(store, 'acme', { cn: 'Alice Example', key: 'ec-p256', sans: ['alice@example.com'] });
     assert.strictEqual(leaf.name, 'alice-example');
     assert.strictEqual(leaf.certPath, path.join(p.certsDir, 'alice-example.pem'));

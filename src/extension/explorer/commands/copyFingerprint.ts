@@ -1,5 +1,5 @@
 // Copy SHA-256 Fingerprint, in Cloudflare or OpenSSL format.
-import * as fs from 'fs';
+import { readRegularFile } from '../../../core/fsutil';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ExplorerCommand, TargetArgs } from './shared';
@@ -12,7 +12,7 @@ export const copyFingerprint: ExplorerCommand = {
   async run(ctx, arg?: unknown): Promise<string | undefined> {
     const a: CopyArgs = isPlainObject(arg) ? (arg as CopyArgs) : {};
     const t = await resolveTarget(ctx, arg, 'mTLS: Copy SHA-256 Fingerprint');
-    const info = t.entry?.info ?? (await core()).inspectCertificate(await fs.promises.readFile(t.certPath), t.certPath);
+    const info = t.entry?.info ?? (await core()).inspectCertificate(await readRegularFile(t.certPath), t.certPath);
     const value = a.format === 'openssl' ? info.fingerprintSha256 : info.sha256;
     await vscode.env.clipboard.writeText(value);
     vscode.window.setStatusBarMessage(`$(copy) SHA-256 of ${info.subjectCn ?? path.basename(t.certPath)} copied (${a.format === 'openssl' ? 'OpenSSL' : 'Cloudflare'} format)`, 4000);

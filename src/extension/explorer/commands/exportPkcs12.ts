@@ -1,5 +1,5 @@
 // Export PKCS#12 (Browsers): certificate, key and chain in one password-protected file.
-import * as fs from 'fs';
+import { readRegularFile } from '../../../core/fsutil';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { P12Flavor, StoreEntry } from '../../../core/pki';
@@ -56,7 +56,7 @@ export const exportPkcs12: ExplorerCommand = {
       overwrite = true; // the save dialog asked before replacing a file
     }
     const pki = await core();
-    const [certPem, keyPem] = await Promise.all([fs.promises.readFile(entry.certPath, 'utf8'), fs.promises.readFile(keyPath, 'utf8')]);
+    const [certPem, keyPem] = await Promise.all([readRegularFile(entry.certPath).then(b => b.toString('utf8')), readRegularFile(keyPath).then(b => b.toString('utf8'))]);
     const data = await progress(`mTLS: Exporting ${path.basename(out)}`, async () =>
       pki.exportPkcs12({ certPem, keyPem, chainPems: chainOf(ctx, entry), password, flavor, friendlyName: entry.info.subjectCn }));
     await writeFileAtomic(out, data, { mode: KEY_MODE, overwrite });

@@ -1,5 +1,5 @@
 // Import CA or Certificate: a PEM or DER file (with its key, when there is one) into the store.
-import * as fs from 'fs';
+import { readRegularFile } from '../../../core/fsutil';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { StoredCertificate } from '../../../core/pki';
@@ -28,7 +28,7 @@ export const importCertificate: ExplorerCommand = {
       certFile = picked[0].fsPath;
     }
     certFile = path.resolve(certFile);
-    const certData = await fs.promises.readFile(certFile);
+    const certData = await readRegularFile(certFile);
     let keyFile = str(a.key);
     if (!keyFile && interactive && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(certData.toString('latin1'))) {
       const choice = await quickPick([
@@ -44,7 +44,7 @@ export const importCertificate: ExplorerCommand = {
         keyFile = picked[0].fsPath;
       }
     }
-    const keyData = keyFile ? await fs.promises.readFile(path.resolve(keyFile)) : undefined;
+    const keyData = keyFile ? await readRegularFile(path.resolve(keyFile)) : undefined;
     const pki = await core();
     const imported = await pki.importToStore(root, {
       cert: certData, key: keyData, name: str(a.name), caName: str(a.caName), certSource: certFile, keySource: keyFile,

@@ -3,8 +3,10 @@ import type * as vscode from 'vscode';
 import { registerMtlsCommand } from '../../commands';
 import type { ExplorerCommand, ExplorerCommandContext } from './shared';
 import { copyFingerprint } from './copyFingerprint';
+import { cleanupStore } from './cleanupStore';
 import { createCa } from './createCa';
 import { deleteCertificate } from './deleteCertificate';
+import { encryptCaKey } from './encryptCaKey';
 import { exportPkcs12 } from './exportPkcs12';
 import { importCertificate } from './importCertificate';
 import { inspectCertificate } from './inspectCertificate';
@@ -23,7 +25,7 @@ export type { ExplorerCommandContext } from './shared';
 const EXPLORER_COMMANDS: readonly ExplorerCommand[] = [
   createCa, issueClientCert, issueOriginPullCert, signCsr, importCertificate, inspectCertificate, exportPkcs12,
   verifyCertificate, renewCertificate, revokeCertificate, deleteCertificate, copyFingerprint, openCertificateFile,
-  revealCertificateFile, refreshCertificates,
+  revealCertificateFile, refreshCertificates, encryptCaKey, cleanupStore,
 ];
 
 export function registerCommands(ctx: ExplorerCommandContext): vscode.Disposable[] {

@@ -3,9 +3,14 @@ import * as vscode from 'vscode';
 import type { CertProfile, KeyAlgorithm, StoredCertificate } from '../../../core/pki';
 import { askDays, inputBox, normalizeKey, parseDays, pickKey, splitSans, validateCommonName } from '../prompts';
 import type { ExplorerCommandContext } from './shared';
+import { withCaPassphrase } from '../passphrase';
 import { core, isPlainObject, str, sansOf, storeRoot, rel, progress, afterChange, resolveIssuingCa } from './shared';
 
-export interface IssueArgs { ca?: string; commonName?: string; cn?: string; org?: string; name?: string; key?: string; days?: number | string; sans?: string[] | string }
+export interface IssueArgs {
+  ca?: string; commonName?: string; cn?: string; org?: string; name?: string; key?: string; days?: number | string; sans?: string[] | string;
+  /** The CA key's passphrase (automation); else the session's, the remembered one, or asked. */
+  caPassphrase?: string;
+}
 
 export async function issueCertificate(ctx: ExplorerCommandContext, profile: CertProfile, arg?: unknown): Promise<StoredCertificate | undefined> {
   const root = storeRoot(ctx);
@@ -32,8 +37,8 @@ export async function issueCertificate(ctx: ExplorerCommandContext, profile: Cer
   const days = a.days !== undefined ? parseDays(a.days) : interactive ? await askDays(365, { title, step: 4, totalSteps: total }) : 365;
 
   const pki = await core();
-  const issued = await progress(`mTLS: Issuing ${profile} certificate ${cn}`, report =>
-    pki.issueToStore(root, caName, { cn, org: str(a.org), profile, key, days, sans: sans?.length ? sans : undefined, name: str(a.name), onProgress: report }));
+  const issued = await withCaPassphrase(ctx.shared, caPassphrase => progress(`mTLS: Issuing ${profile} certificate ${cn}`, report =>
+    pki.issueToStore(root, caName, { cn, org: str(a.org), profile, key, days, sans: sans?.length ? sans : undefined, name: str(a.name), onProgress: report, caPassphrase })), a.caPassphrase);
   ctx.shared.log.info(`Issued ${profile} certificate ${cn}: ${issued.certPath}`);
   await afterChange(ctx, issued.certPath);
   const exportP12 = 'Export PKCS#12...';

@@ -1,14 +1,20 @@
 // Sign CSR: a certificate for someone else's key; the private key stays with the requester.
-import * as fs from 'fs';
+import { readRegularFile } from '../../../core/fsutil';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { CertProfile, StoredCertificate } from '../../../core/pki';
 import { MtlsError, UserCancelled } from '../../../core/errors';
 import { askDays, parseDays, pickProfile, PROFILE_CHOICES } from '../prompts';
 import type { ExplorerCommand } from './shared';
+import { withCaPassphrase } from '../passphrase';
 import { core, isPlainObject, str, sansOf, storeRoot, rel, progress, afterChange, resolveIssuingCa } from './shared';
 
-export interface SignCsrArgs { csr?: string; ca?: string; profile?: CertProfile; days?: number | string; name?: string; sans?: string[] | string }
+export interface SignCsrArgs {
+  csr?: string; ca?: string; profile?: CertProfile; days?: number | string; name?: string; sans?: string[] | string;
+  caPassphrase?: string;
+  /** Show the subject and SANs and ask before signing (default: when run interactively). */
+  confirm?: boolean;
+}
 
 export const signCsr: ExplorerCommand = {
   id: 'mtls.signCsr',
@@ -22,10 +28,10 @@ export const signCsr: ExplorerCommand = {
     let source: string;
     if (arg instanceof vscode.Uri) {
       source = arg.fsPath;
-      csr = await fs.promises.readFile(source);
+      csr = await readRegularFile(source);
     } else if (str(a.csr)) {
       const v = a.csr!;
-      if (v.includes('-----BEGIN')) { csr = v; source = 'the CSR'; } else { source = path.resolve(v); csr = await fs.promises.readFile(source); }
+      if (v.includes('-----BEGIN')) { csr = v; source = 'the CSR'; } else { source = path.resolve(v); csr = await readRegularFile(source); }
     } else {
       const picked = await vscode.window.showOpenDialog({
         title: `${title}: choose the certificate signing request`, canSelectMany: false, openLabel: 'Sign',
@@ -34,7 +40,7 @@ export const signCsr: ExplorerCommand = {
       });
       if (!picked?.[0]) throw new UserCancelled();
       source = picked[0].fsPath;
-      csr = await fs.promises.readFile(source);
+      csr = await readRegularFile(source);
     }
     const pki = await core();
     const request = pki.parseCsr(csr, source); // fails early, before any more questions
@@ -42,8 +48,25 @@ export const signCsr: ExplorerCommand = {
     const profile: CertProfile = a.profile ?? (interactive ? await pickProfile({ title }) : 'client');
     if (!PROFILE_CHOICES.some(p => p.id === profile)) throw new MtlsError('bad-option', `Unknown profile ${profile}.`);
     const days = a.days !== undefined ? parseDays(a.days) : interactive ? await askDays(365, { title }) : 365;
-    const signed = await progress(`mTLS: Signing the CSR of ${request.subjectCn ?? request.subject}`, report =>
-      pki.signCsrToStore(root, caName, csr, { profile, days, name: str(a.name), sans: sansOf(a.sans), onProgress: report }));
+    const sans = sansOf(a.sans);
+    const granted = sans ? sans.map(pki.parseSan) : request.sans;
+    if (a.confirm ?? interactive) {
+      // What the certificate will grant, exactly (JSON-escaped, so hidden characters show), before anything is signed.
+      const show = (v: string) => JSON.stringify(v).slice(1, -1);
+      const sign = 'Sign';
+      const choice = await vscode.window.showWarningMessage(`Sign this request with the CA ${caName}?`, {
+        modal: true,
+        detail: [
+          `Subject: ${show(request.subject) || '(empty)'}`,
+          `Subject alternative names${sans ? ' (yours)' : ' (from the CSR)'}: ${granted.map(x => `${x.type.toUpperCase()}:${show(x.value)}`).join(', ') || '(none)'}`,
+          `Key: ${request.keyType} ${request.curve ?? request.keyBits ?? ''}`,
+          `Profile: ${profile}, valid ${days} days.`,
+        ].join('\n'),
+      }, sign);
+      if (choice !== sign) throw new UserCancelled();
+    }
+    const signed = await withCaPassphrase(ctx.shared, caPassphrase => progress(`mTLS: Signing the CSR of ${request.subjectCn ?? request.subject}`, report =>
+      pki.signCsrToStore(root, caName, csr, { profile, days, name: str(a.name), sans, onProgress: report, caPassphrase })), a.caPassphrase);
     ctx.shared.log.info(`Signed CSR ${source} with ${caName}: ${signed.certPath}`);
     await afterChange(ctx, signed.certPath);
     void vscode.window.showInformationMessage(`mTLS: signed ${request.subjectCn ?? request.subject} with ${caName} (${rel(signed.certPath)}). The private key stays with the requester.`);

@@ -1,5 +1,5 @@
 // Verify Against CA: signature, issuer name and validity against a CA of the store.
-import * as fs from 'fs';
+import { readRegularFile } from '../../../core/fsutil';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { CaEntry, VerifyResult } from '../../../core/pki';
@@ -16,7 +16,7 @@ export const verifyCertificate: ExplorerCommand = {
     const a: VerifyArgs = isPlainObject(arg) ? (arg as VerifyArgs) : {};
     const t = await resolveTarget(ctx, arg, 'mTLS: Verify Against CA', n => n.kind === 'cert');
     const pki = await core();
-    const certPem = t.entry?.info.pem ?? pki.parseCertificate(await fs.promises.readFile(t.certPath), t.certPath);
+    const certPem = t.entry?.info.pem ?? pki.parseCertificate(await readRegularFile(t.certPath), t.certPath);
     const model = ctx.tree.model;
     let ca: CaEntry | undefined;
     const explicit = str(a.ca);
