@@ -1,4 +1,4 @@
-// The Cloudflare setup plan (issue 5): read the live state of both legs, plan the missing calls, apply
+// The Cloudflare setup plan: read the live state of both legs, plan the missing calls, apply
 // them safely. Public API: the CLI (`mtls cloudflare`) and the extension's guide use only what is
 // exported here. The `cloudflare` SDK is loaded lazily on the first call that talks to the API.
 export * from './types';

@@ -1,4 +1,4 @@
-// The Cloudflare setup guide (issue 5, editor half): the webview panel and its serializer, the token
+// The Cloudflare setup guide, editor side: the webview panel and its serializer, the token
 // commands, the status bar item, and the per-leg status other views can show.
 import * as vscode from 'vscode';
 import type { SetupStatus } from '../../core/cloudflare/types';
