@@ -109,6 +109,8 @@ export default async function ({ wb, page, workspace, server, log }) {
   await answer('Acme Inc.', 'Organization');
   await wb.pick('ECDSA P-256');
   await answer('3650', 'Validity in days');
+  await answer('walkthrough passphrase', 'Passphrase that encrypts the CA key');
+  await answer('walkthrough passphrase', 'Repeat the passphrase');
   await waitChecked('createCa');
   if (!fs.existsSync(path.join(workspace, '.mtls', CA_NAME, 'ca.pem'))) throw new Error('ca.pem was not written');
 
