@@ -8,6 +8,13 @@ import { parseNginx } from './nginx/parser';
 import { parseApache } from './apache/parser';
 import { lintNginx } from './nginx/analyze';
 import { lintApache } from './apache/analyze';
+import { parseCaddy } from './caddy/parser';
+import { lintCaddy } from './caddy/analyze';
+import { parseHaproxy } from './haproxy/parser';
+import { lintHaproxy } from './haproxy/analyze';
+
+const PARSERS = { nginx: parseNginx, apache: parseApache, caddy: parseCaddy, haproxy: parseHaproxy };
+const ANALYZERS = { nginx: lintNginx, apache: lintApache, caddy: lintCaddy, haproxy: lintHaproxy };
 
 const DEFAULT_BUDGET_MS = 5000;
 
@@ -39,7 +46,7 @@ export function lintTextDetailed(text: string, options: LintOptions): LintResult
   };
   let root: ParsedFile;
   try {
-    root = dialect === 'apache' ? parseApache(text, file, { deadline: ctx.deadline }) : parseNginx(text, file, { deadline: ctx.deadline });
+    root = PARSERS[dialect](text, file, { deadline: ctx.deadline });
   } catch (err) {
     // Defensive: the parsers are written not to throw; if one does, say so instead of crashing the caller.
     root = { file, dialect, directives: [], comments: [], findings: [], lineCount: 1 };
@@ -51,8 +58,7 @@ export function lintTextDetailed(text: string, options: LintOptions): LintResult
   ctx.findings.push(...root.findings);
   if (options.followIncludes === false) ctx.options = { ...options, resolveInclude: () => [] };
   try {
-    if (dialect === 'apache') lintApache(ctx, root);
-    else lintNginx(ctx, root);
+    ANALYZERS[dialect](ctx, root);
   } catch (err) {
     ctx.findings.push({ file, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', code: 'parse-error', message: `Internal error while checking this file: ${(err as Error)?.message ?? err}` });
   }
@@ -88,7 +94,7 @@ function dedupe(fs: Finding[]): Finding[] {
 }
 
 const SKIP_DIRS = new Set(['node_modules', '.git', '.hg', '.svn', 'out', 'dist', '.vscode-test']);
-const MAIN_NAMES = new Set(['nginx.conf', 'httpd.conf', 'apache2.conf']);
+const MAIN_NAMES = new Set(['nginx.conf', 'httpd.conf', 'apache2.conf', 'Caddyfile', 'haproxy.cfg']);
 
 /** The config files lintFiles would lint for these paths, main files first, plus unreadable paths. */
 export function findConfigFiles(paths: string[], options: Pick<LintOptions, 'fs' | 'readFile' | 'fileExists'> = {}): { files: string[]; unreadable: string[] } {
@@ -146,7 +152,7 @@ export async function lintFiles(paths: string[], options: Omit<LintOptions, 'fil
       continue;
     }
     const dialect = options.dialect ?? detectDialect(f, text) ?? (explicit.has(f) ? 'nginx' : undefined);
-    if (!dialect) continue; // a *.conf that is neither nginx nor Apache (found by a folder scan)
+    if (!dialect) continue; // a *.conf or *.cfg of no known dialect (found by a folder scan)
     const r = lintTextDetailed(text, { ...options, file: f, dialect });
     for (const pf of r.files) covered.add(pf.file);
     out.push(...r.findings);

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { CaChoice, Fix, TextEdit } from '../../core/lint/fixes';
-import type { Finding } from '../../core/lint/types';
+import type { Dialect, Finding } from '../../core/lint/types';
 import { UserCancelled } from '../../core/errors';
 import { registerMtlsCommand } from '../commands';
 import type { LintController } from './index';
@@ -41,7 +41,7 @@ function toWorkspaceEdit(uri: vscode.Uri, edits: TextEdit[]): vscode.WorkspaceEd
   return we;
 }
 
-function dialectOf(doc: vscode.TextDocument, finding: Finding): 'nginx' | 'apache' | undefined {
+function dialectOf(doc: vscode.TextDocument, finding: Finding): Dialect | undefined {
   return finding.data?.dialect ?? LANGUAGE_DIALECT[doc.languageId];
 }
 

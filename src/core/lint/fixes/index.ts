@@ -9,6 +9,10 @@ import {
   Pos, SNode, Structure, childrenNamed, comparePos, innermost, readStructure, sameName, walk,
 } from './structure';
 
+import { detectDialect } from '../detect';
+import { computeCaddyFixes } from '../caddy/fixes';
+import { computeHaproxyFixes } from '../haproxy/fixes';
+
 export { readStructure, detectIndentUnit } from './structure';
 
 export interface EditRange {
@@ -73,11 +77,11 @@ const CA_DIRECTIVES = {
 };
 const VALID_VERIFY = { nginx: ['on', 'off', 'optional', 'optional_no_ca'], apache: ['none', 'off', 'optional', 'require', 'on', 'optional_no_ca'] }; // mod_ssl reads on/off as require/none
 
-function guessDialect(text: string): Dialect {
+function guessDialect(text: string): 'nginx' | 'apache' {
   return /^\s*<(VirtualHost|IfModule|Directory|Location)\b/im.test(text) || /^\s*SSL[A-Z]\w+\s/m.test(text) ? 'apache' : 'nginx';
 }
 
-function isBlockNode(n: SNode, d: Dialect): boolean {
+function isBlockNode(n: SNode, d: 'nginx' | 'apache'): boolean {
   return d === 'nginx' ? n.name === 'server' && !!n.children : sameName(n.name, 'VirtualHost', d) && !!n.children;
 }
 
@@ -117,7 +121,7 @@ function lineStarts(text: string): number[] {
 interface Ctx {
   text: string;
   finding: Finding;
-  d: Dialect;
+  d: 'nginx' | 'apache';
   s: Structure;
   at: Pos;
   /** The server / VirtualHost the finding is in. */
@@ -127,7 +131,8 @@ interface Ctx {
 }
 
 function context(text: string, finding: Finding, options: FixOptions): Ctx {
-  const d: Dialect = options.dialect ?? finding.data?.dialect ?? guessDialect(text);
+  const given = options.dialect ?? finding.data?.dialect;
+  const d = given === 'nginx' || given === 'apache' ? given : guessDialect(text);
   const s = readStructure(text, d);
   const at: Pos = { line: finding.line, column: finding.column };
   let block = innermost(s.nodes, at, n => isBlockNode(n, d));
@@ -219,7 +224,7 @@ function depthWanted(c: Ctx, options: FixOptions): number {
   return options.depth ?? c.finding.data?.suggestedDepth ?? 1;
 }
 
-function lineForDirective(d: Dialect, name: string, ...args: string[]): string {
+function lineForDirective(d: 'nginx' | 'apache', name: string, ...args: string[]): string {
   return d === 'nginx' ? `${name} ${args.join(' ')};` : `${name} ${args.join(' ')}`;
 }
 
@@ -232,6 +237,10 @@ function caTitleSuffix(ca: CaChoice): string {
 /** The fixes for one finding. Empty when none applies (or the text no longer matches the finding). */
 export function computeFixes(text: string, finding: Finding, options: FixOptions = {}): Fix[] {
   try {
+    // Caddy and HAProxy build their fixes from their own parsers' trees.
+    const proxy = options.dialect ?? finding.data?.dialect ?? detectDialect(finding.file, text);
+    if (proxy === 'caddy') return computeCaddyFixes(text, finding, options);
+    if (proxy === 'haproxy') return computeHaproxyFixes(text, finding, options);
     const c = context(text, finding, options);
     const out: Fix[] = [];
     switch (finding.code) {
