@@ -11,7 +11,7 @@ import { applyEdits, computeFixes, CaChoice, FixKind } from '../../../src/core/l
 import { CADDY_ORIGIN_PULL_CA } from '../../../src/core/lint/caddy/fixes';
 import { makeTestPki, TestPki } from '../../support/openssl';
 import { caddyConfigTest, startCaddy, RunningServer } from '../../support/servers';
-import { Admitted, admitted, CLOSED, materialize } from './helpers';
+import { Admitted, admitted, CLOSED, materialize, snippetBody } from './helpers';
 
 const site = (tlsBlock: string) => `https://localhost:__PORT__ {\n\tbind 127.0.0.1\n${tlsBlock}\n\trespond "origin ok"\n}\n`;
 const withAuth = (body: string) => site(`\ttls CERT KEY {\n\t\tclient_auth {\n${body.split('\n').map(l => '\t\t\t' + l).join('\n')}\n\t\t}\n\t}`);
@@ -165,5 +165,31 @@ describe('Caddyfile parser and detection', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('Caddy snippets against the real caddy', function () {
+  this.timeout(60000);
+  let pki: TestPki;
+  before(() => { pki = makeTestPki(); });
+  after(() => pki?.remove());
+
+  it('aop-site: no finding, passes caddy validate and requires a client certificate from the CA', async () => {
+    const text = snippetBody('caddy.json', 'aop-site')
+      .replace('example.com {', 'https://localhost:__PORT__ {\n\tbind 127.0.0.1')
+      .replace('/etc/caddy/certs/origin.pem', pki.serverCert).replace('/etc/caddy/certs/origin.key', pki.serverKey)
+      .replace('/etc/caddy/cloudflare/origin-pull-ca.pem', pki.caCert).replace('reverse_proxy 127.0.0.1:8080', 'respond "origin ok"');
+    assert.deepStrictEqual(lintText(text, { file: path.join(pki.dir, 'Caddyfile') }).map(f => f.code), []);
+    assert.ok((await caddyConfigTest(text)).ok, text);
+    const server = await startCaddy(text);
+    try { assert.deepStrictEqual(await admitted(server, pki), CLOSED); } finally { await server.stop(); }
+  });
+
+  it('aop-client-auth: inside a tls block, the site requires a client certificate from the CA', async () => {
+    const body = snippetBody('caddy.json', 'aop-client-auth').replace('/etc/caddy/cloudflare/origin-pull-ca.pem', pki.caCert).replace(/\n/g, '\n\t\t');
+    const text = materialize(site(`\ttls CERT KEY {\n\t\t${body}\n\t}`), pki, '');
+    assert.deepStrictEqual(lintText(text, { file: path.join(pki.dir, 'Caddyfile') }).map(f => f.code), []);
+    const server = await startCaddy(text);
+    try { assert.deepStrictEqual(await admitted(server, pki), CLOSED); } finally { await server.stop(); }
   });
 });

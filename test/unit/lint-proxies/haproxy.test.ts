@@ -12,7 +12,7 @@ import { HAPROXY_ORIGIN_PULL_CA } from '../../../src/core/lint/haproxy/fixes';
 import { parseCrtList } from '../../../src/core/lint/haproxy/parser';
 import { makeTestPki, TestPki } from '../../support/openssl';
 import { curl, haproxyConfigTest, startHaproxy } from '../../support/servers';
-import { Admitted, admitted, CLOSED, materialize } from './helpers';
+import { Admitted, admitted, CLOSED, materialize, snippetBody } from './helpers';
 
 const RESPOND = '\thttp-request return status 200 content-type text/plain string "origin ok"';
 const frontend = (bindOptions: string, rules = '') => `frontend fe\n\tmode http\n\tbind 127.0.0.1:__PORT__ ssl crt BUNDLE${bindOptions}\n${rules ? rules + '\n' : ''}${RESPOND}\n`;
@@ -206,5 +206,35 @@ describe('haproxy.cfg parser and detection', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('HAProxy snippets against the real haproxy', function () {
+  this.timeout(60000);
+  let pki: TestPki;
+  let bundle: string;
+  before(() => {
+    pki = makeTestPki();
+    bundle = path.join(pki.dir, 'server.bundle.pem');
+    fs.writeFileSync(bundle, fs.readFileSync(pki.serverCert, 'utf8') + fs.readFileSync(pki.serverKey, 'utf8'));
+  });
+  after(() => pki?.remove());
+
+  it('aop-frontend: no finding, passes haproxy -c and requires a client certificate from the CA', async () => {
+    const text = snippetBody('haproxy.json', 'aop-frontend')
+      .replace(':443', '127.0.0.1:__PORT__').replace('/etc/haproxy/certs/origin.pem', bundle)
+      .replace('/etc/haproxy/cloudflare/origin-pull-ca.pem', pki.caCert).replace('\tdefault_backend app', RESPOND);
+    assert.deepStrictEqual(lintText(text, { file: path.join(pki.dir, 'haproxy.cfg') }).map(f => f.code), []);
+    assert.ok((await haproxyConfigTest(text)).ok, text);
+    const server = await startHaproxy(text);
+    try { assert.deepStrictEqual(await admitted(server, pki), CLOSED); } finally { await server.stop(); }
+  });
+
+  it('aop-deny: with verify optional and ignored certificate errors, refuses clients without a verified certificate', async () => {
+    const rule = snippetBody('haproxy.json', 'aop-deny').trim();
+    const text = materialize(frontend(' ca-file CA verify optional crt-ignore-err all', '\t' + rule), pki, bundle);
+    assert.deepStrictEqual(lintText(text, { file: path.join(pki.dir, 'haproxy.cfg') }).map(f => f.code), []);
+    const server = await startHaproxy(text);
+    try { assert.deepStrictEqual(await admitted(server, pki), CLOSED); } finally { await server.stop(); }
   });
 });
