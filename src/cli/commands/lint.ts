@@ -1,4 +1,4 @@
-// mtls lint PATH... [--format json|text]: checks nginx and Apache configs for Leg 2 (issue 3).
+// mtls lint PATH... [--format json|text]: checks nginx, Apache, Caddy and HAProxy configs for Leg 2.
 import * as path from 'path';
 import { CliCommand, parseCommandArgs } from '../io';
 import { MtlsError } from '../../core/errors';
@@ -6,10 +6,10 @@ import { formatFindingText, lintFiles, toJsonFinding, Finding } from '../../core
 
 const usage = `Usage: mtls lint PATH... [--format text|json] [--ignore CODE]... [--ignore-server NAME]...
 
-Checks nginx and Apache configs for Leg 2 (Cloudflare -> origin client certificates): client
+Checks nginx, Apache, Caddy and HAProxy configs for Leg 2 (Cloudflare -> origin client certificates): client
 verification off or unchecked, no or wrong CA, invalid values, missing server certificates.
-PATH is a file or a folder; folders are scanned for nginx/Apache configs, and main files (nginx.conf,
-apache2.conf, httpd.conf) are checked with everything they include.
+PATH is a file or a folder; folders are scanned for configs, and main files (nginx.conf, apache2.conf,
+httpd.conf, Caddyfile, haproxy.cfg) are checked with everything they include (crt-lists too).
 
 Options:
   --format text|json     text (default): file:line:col: severity code: message
@@ -28,7 +28,7 @@ function shown(file: string, cwd: string): string {
 }
 
 export const command: CliCommand = {
-  summary: 'Check nginx/Apache configs for Leg 2 (client certificate) mistakes',
+  summary: 'Check nginx/Apache/Caddy/HAProxy configs for Leg 2 (client certificate) mistakes',
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {
