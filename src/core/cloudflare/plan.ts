@@ -548,6 +548,8 @@ function evalOriginConfig(ctx: Ctx): StepEval {
         caPem, caFileName: caPath.split('/').pop(), note,
         nginx: originConfigSnippet('nginx', { caPath, hostname }),
         apache: originConfigSnippet('apache', { caPath, hostname }),
+        caddy: originConfigSnippet('caddy', { caPath, hostname }),
+        haproxy: originConfigSnippet('haproxy', { caPath, hostname }),
       },
       details: [
         `CA file on the origin: ${caPath}`,

@@ -55,7 +55,7 @@ export interface StepState {
   /** The writes this step still needs (empty when done or manual). */
   plannedCalls: PlannedCall[];
   /** Text for manual steps: the origin config snippet, the CA file to install, ... */
-  manual?: { caPem?: string; caFileName?: string; nginx?: string; apache?: string; note?: string };
+  manual?: { caPem?: string; caFileName?: string; nginx?: string; apache?: string; caddy?: string; haproxy?: string; note?: string };
   /** The Cloudflare error when reading this step failed. */
   error?: ExplainedError;
 }

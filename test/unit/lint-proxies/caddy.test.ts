@@ -9,6 +9,7 @@ import * as path from 'path';
 import { lintText, lintFiles, detectDialect, parseConfig, CaddyDirective, Finding, RuleCode } from '../../../src/core/lint';
 import { applyEdits, computeFixes, CaChoice, FixKind } from '../../../src/core/lint/fixes';
 import { CADDY_ORIGIN_PULL_CA } from '../../../src/core/lint/caddy/fixes';
+import { originConfigSnippet } from '../../../src/core/cloudflare/snippets';
 import { makeTestPki, TestPki } from '../../support/openssl';
 import { caddyConfigTest, startCaddy, RunningServer } from '../../support/servers';
 import { Admitted, admitted, CLOSED, materialize, snippetBody } from './helpers';
@@ -189,6 +190,22 @@ describe('Caddy snippets against the real caddy', function () {
     const body = snippetBody('caddy.json', 'aop-client-auth').replace('/etc/caddy/cloudflare/origin-pull-ca.pem', pki.caCert).replace(/\n/g, '\n\t\t');
     const text = materialize(site(`\ttls CERT KEY {\n\t\t${body}\n\t}`), pki, '');
     assert.deepStrictEqual(lintText(text, { file: path.join(pki.dir, 'Caddyfile') }).map(f => f.code), []);
+    const server = await startCaddy(text);
+    try { assert.deepStrictEqual(await admitted(server, pki), CLOSED); } finally { await server.stop(); }
+  });
+});
+
+describe('Cloudflare guide origin block for Caddy against the real caddy', function () {
+  this.timeout(60000);
+  let pki: TestPki;
+  before(() => { pki = makeTestPki(); });
+  after(() => pki?.remove());
+
+  it('has no finding, passes caddy validate and requires a client certificate from the CA', async () => {
+    const block = originConfigSnippet('caddy', { caPath: pki.caCert, hostname: 'localhost', certPath: pki.serverCert, keyPath: pki.serverKey });
+    assert.deepStrictEqual(lintText(block, { file: path.join(pki.dir, 'Caddyfile') }).map(f => f.code), []);
+    const text = block.replace(/^localhost \{/m, 'https://localhost:__PORT__ {\n\tbind 127.0.0.1\n\trespond "origin ok"');
+    assert.ok((await caddyConfigTest(text)).ok, text);
     const server = await startCaddy(text);
     try { assert.deepStrictEqual(await admitted(server, pki), CLOSED); } finally { await server.stop(); }
   });

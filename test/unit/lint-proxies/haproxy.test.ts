@@ -9,6 +9,7 @@ import * as path from 'path';
 import { lintText, lintFiles, detectDialect, parseConfig, Finding, HaproxyDirective, RuleCode } from '../../../src/core/lint';
 import { applyEdits, computeFixes, CaChoice, FixKind } from '../../../src/core/lint/fixes';
 import { HAPROXY_ORIGIN_PULL_CA } from '../../../src/core/lint/haproxy/fixes';
+import { originConfigSnippet } from '../../../src/core/cloudflare/snippets';
 import { parseCrtList } from '../../../src/core/lint/haproxy/parser';
 import { makeTestPki, TestPki } from '../../support/openssl';
 import { curl, haproxyConfigTest, startHaproxy } from '../../support/servers';
@@ -234,6 +235,27 @@ describe('HAProxy snippets against the real haproxy', function () {
     const rule = snippetBody('haproxy.json', 'aop-deny').trim();
     const text = materialize(frontend(' ca-file CA verify optional crt-ignore-err all', '\t' + rule), pki, bundle);
     assert.deepStrictEqual(lintText(text, { file: path.join(pki.dir, 'haproxy.cfg') }).map(f => f.code), []);
+    const server = await startHaproxy(text);
+    try { assert.deepStrictEqual(await admitted(server, pki), CLOSED); } finally { await server.stop(); }
+  });
+});
+
+describe('Cloudflare guide origin block for HAProxy against the real haproxy', function () {
+  this.timeout(60000);
+  let pki: TestPki;
+  let bundle: string;
+  before(() => {
+    pki = makeTestPki();
+    bundle = path.join(pki.dir, 'server.bundle.pem');
+    fs.writeFileSync(bundle, fs.readFileSync(pki.serverCert, 'utf8') + fs.readFileSync(pki.serverKey, 'utf8'));
+  });
+  after(() => pki?.remove());
+
+  it('has no finding, passes haproxy -c and requires a client certificate from the CA', async () => {
+    const block = originConfigSnippet('haproxy', { caPath: pki.caCert, hostname: 'localhost', certPath: bundle });
+    assert.deepStrictEqual(lintText(block, { file: path.join(pki.dir, 'haproxy.cfg') }).map(f => f.code), []);
+    const text = block.replace('bind :443', 'bind 127.0.0.1:__PORT__') + RESPOND + '\n';
+    assert.ok((await haproxyConfigTest(text)).ok, text);
     const server = await startHaproxy(text);
     try { assert.deepStrictEqual(await admitted(server, pki), CLOSED); } finally { await server.stop(); }
   });
