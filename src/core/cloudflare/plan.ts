@@ -553,7 +553,7 @@ function evalOriginConfig(ctx: Ctx): StepEval {
       },
       details: [
         `CA file on the origin: ${caPath}`,
-        `Add the ${ctx.opts.originServer === 'apache' ? 'Apache' : 'nginx'} block to the server for ${ctx.hostnames.join(', ')}, then reload it.`,
+        `Add the ${{ nginx: 'nginx', apache: 'Apache', caddy: 'Caddy', haproxy: 'HAProxy' }[ctx.opts.originServer ?? 'nginx']} block to the server for ${ctx.hostnames.join(', ')}, then reload it.`,
       ],
     }),
     actions: [],

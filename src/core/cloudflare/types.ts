@@ -84,7 +84,7 @@ export interface CloudflareOptions {
   /** Minimum TLS version for the zone; default '1.2'. */
   minTlsVersion?: '1.0' | '1.1' | '1.2' | '1.3';
   /** Origin server kind for the origin-config snippet; default 'nginx'. */
-  originServer?: 'nginx' | 'apache';
+  originServer?: 'nginx' | 'apache' | 'caddy' | 'haproxy';
   /** Path of the CA file on the origin, for the snippet; default /etc/ssl/cloudflare/origin-pull-ca.pem. */
   originCaPath?: string;
 }

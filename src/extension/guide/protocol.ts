@@ -12,7 +12,9 @@ export const GUIDE_STEPS: readonly StepId[] = ['connect', 'upload-ca', 'associat
 /** Steps that the API can perform (the others are shown, not applied). */
 export const APPLICABLE_STEPS: readonly StepId[] = ['upload-ca', 'associate-hostnames', 'waf-rule', 'aop-mode', 'ssl-mode'];
 export const AOP_MODES: readonly AopMode[] = ['global', 'zone', 'hostname'];
-export const ORIGIN_SERVERS = ['nginx', 'apache'] as const;
+export const ORIGIN_SERVERS = ['nginx', 'apache', 'caddy', 'haproxy'] as const;
+/** How each origin server is named to people. */
+export const ORIGIN_SERVER_LABELS: Record<OriginServer, string> = { nginx: 'nginx', apache: 'Apache', caddy: 'Caddy', haproxy: 'HAProxy' };
 export type OriginServer = typeof ORIGIN_SERVERS[number];
 export const ALLOWLIST_FORMATS = ['nginx', 'nginx-realip', 'apache', 'ufw', 'iptables'] as const;
 export type AllowlistFormat = typeof ALLOWLIST_FORMATS[number];
@@ -133,7 +135,7 @@ export function parseToExtension(raw: unknown): { ok: true; msg: ToExtension } |
     case 'setOriginServer':
     case 'insertOriginConfig':
     case 'copyOriginConfig':
-      return oneOf(ORIGIN_SERVERS, m.server) ? { ok: true, msg: { type: m.type, server: m.server } } : bad('server must be nginx or apache');
+      return oneOf(ORIGIN_SERVERS, m.server) ? { ok: true, msg: { type: m.type, server: m.server } } : bad('server must be nginx, apache, caddy or haproxy');
     case 'apply':
       return oneOf(APPLICABLE_STEPS, m.step) ? { ok: true, msg: { type: 'apply', step: m.step } } : bad('step is not one the API can apply');
     case 'showRequest':
