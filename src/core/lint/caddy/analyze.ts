@@ -11,7 +11,7 @@
 import * as path from 'path';
 import { CaddyDirective, Finding, ParsedFile } from '../types';
 import { judgeCaFile } from '../ca';
-import { blockIgnores, finding, isIgnored, isLeg2, LazyIgnores, LintContext, loadParsedFile, readCa, ref, serverNameMatches } from '../common';
+import { blockIgnores, finding, isIgnored, isLeg2, LazyIgnores, LintContext, loadParsedFile, memo, readCa, ref, serverNameMatches } from '../common';
 import { resolvePattern } from '../paths';
 import { parseCaddy } from './parser';
 
@@ -106,14 +106,17 @@ export function caddySites(ctx: LintContext | undefined, root: ParsedFile): { si
   return { sites, globals };
 }
 
-function expand(ctx: LintContext | undefined, ds: CaddyDirective[], snippets: Map<string, CaddyDirective>, depth: number): CaddyDirective[] {
-  const out: CaddyDirective[] = [];
+/** Directives one site expands to at most (snippets importing snippets must not multiply without end). */
+const MAX_EXPANDED = 50_000;
+
+function expand(ctx: LintContext | undefined, ds: CaddyDirective[], snippets: Map<string, CaddyDirective>, depth: number, out: CaddyDirective[] = []): CaddyDirective[] {
   for (const d of ds) {
+    if (out.length >= MAX_EXPANDED) break;
     if (d.name === 'import' && !d.block && d.args[0] && depth < MAX_IMPORT_DEPTH) {
       const snip = snippets.get(d.args[0].value);
-      if (snip) { out.push(...expand(ctx, snip.block as CaddyDirective[], snippets, depth + 1)); continue; }
+      if (snip) { expand(ctx, snip.block as CaddyDirective[], snippets, depth + 1, out); continue; }
       const files = ctx ? importFiles(ctx, d) : undefined;
-      if (files) { for (const pf of files) out.push(...expand(ctx, pf.directives as CaddyDirective[], snippets, depth + 1)); continue; }
+      if (files) { for (const pf of files) expand(ctx, pf.directives as CaddyDirective[], snippets, depth + 1, out); continue; }
     }
     out.push(d);
   }
@@ -122,6 +125,10 @@ function expand(ctx: LintContext | undefined, ds: CaddyDirective[], snippets: Ma
 
 /** Files an `import <pattern>` names (globs allowed), parsed; undefined when it names a snippet or nothing. */
 function importFiles(ctx: LintContext, d: CaddyDirective): ParsedFile[] | undefined {
+  return memo(ctx, `caddy-import\0${d.file}\0${d.line}\0${d.column}`, () => resolveImport(ctx, d));
+}
+
+function resolveImport(ctx: LintContext, d: CaddyDirective): ParsedFile[] | undefined {
   const pattern = d.args[0]?.value;
   if (!pattern || pattern.includes('{')) return undefined;
   const bases = [path.dirname(d.file), path.dirname(ctx.rootFile), ctx.settings.workspaceRoot ?? ''];

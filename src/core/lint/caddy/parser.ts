@@ -34,8 +34,9 @@ export function parseCaddy(text: string, file: string, _options: CaddyParseOptio
         continue;
       }
       // Addresses of a site may continue on the next line after a trailing comma.
-      while (depth === 0 && toks[toks.length - 1]?.raw.endsWith(',') && i < lines.length && lines[i].tokens[0]?.raw !== '{') {
-        toks = toks.concat(lines[i++].tokens);
+      if (depth === 0 && toks[toks.length - 1].raw.endsWith(',')) {
+        toks = toks.slice();
+        while (toks[toks.length - 1].raw.endsWith(',') && i < lines.length && lines[i].tokens[0]?.raw !== '{') toks.push(...lines[i++].tokens);
       }
       const last = toks[toks.length - 1];
       const opens = last.raw === '{' && !last.quote;
