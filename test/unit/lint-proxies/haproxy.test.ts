@@ -163,7 +163,9 @@ describe('HAProxy linter against the real haproxy', function () {
     const text = 'frontend fe\n\tbind :443 ssl crt /etc/haproxy/site.pem\n';
     const f = lintText(text, { file: '/nonexistent/haproxy.cfg' })[0];
     const fixes = computeFixes(text, f, { cas: [{ path: '/home/dev/ext/media/authenticated_origin_pull_ca.pem', label: 'origin-pull CA', kind: 'origin-pull' }] });
-    assert.strictEqual(applyEdits(text, fixes[0].edits), `frontend fe\n\tbind :443 ssl crt /etc/haproxy/site.pem ca-file ${HAPROXY_ORIGIN_PULL_CA} verify required\n`);
+    const fixed = applyEdits(text, fixes[0].edits);
+    assert.strictEqual(fixed, `frontend fe\n\tbind :443 ssl crt /etc/haproxy/site.pem ca-file ${HAPROXY_ORIGIN_PULL_CA} verify required\n`);
+    assert.deepStrictEqual(lintText(fixed, { file: '/nonexistent/haproxy.cfg' }).map(x => `${x.code} ${x.severity} ${x.data?.caProblem}`), ['leg2-ca-file information missing']);
   });
 });
 

@@ -16,6 +16,8 @@ import { resolvePattern } from '../paths';
 import { parseCaddy } from './parser';
 
 export const CADDY_MODES = ['require_and_verify', 'require', 'verify_if_given', 'request'];
+/** Where the quick-fixes put the client CA on a Caddy server when made with the bundled origin-pull CA. */
+export const CADDY_ORIGIN_PULL_CA = '/etc/caddy/cloudflare/origin-pull-ca.pem';
 const CA_SUBS = ['trusted_ca_cert', 'trusted_ca_cert_file'];
 const MAX_IMPORT_DEPTH = 10;
 
@@ -213,7 +215,13 @@ export function lintCaddy(ctx: LintContext, root: ParsedFile): void {
       if (written.includes('{')) continue; // placeholder: known only where Caddy runs
       const bases = [path.dirname(c.file), path.dirname(ctx.rootFile), ctx.settings.workspaceRoot ?? ''];
       const resolved = path.isAbsolute(written) ? (resolvePattern(written, bases, ctx.fs, 'drop').files[0] ?? written) : (resolvePattern(written, bases, ctx.fs, 'drop').files[0] ?? path.join(path.dirname(c.file), written));
-      for (const v of judgeCaFile(readCa(ctx, resolved), ctx.now, written)) {
+      const verdicts = judgeCaFile(readCa(ctx, resolved), ctx.now, written);
+      if (written === CADDY_ORIGIN_PULL_CA && verdicts[0]?.problem === 'missing') {
+        // The server-side place the quick-fixes write: on a workstation it is normally absent.
+        emit(finding(c.file, c.args[0], 'information', 'leg2-ca-file', `${written} is not on this machine, so it was not checked. Install Cloudflare's origin-pull CA (or your own AOP CA) there on the server; caddy refuses to start while it is missing.`, { dialect: 'caddy', directive: ref(ctx, c), clientCa: ref(ctx, c), caPath: written, caPathResolved: resolved, caProblem: 'missing' }));
+        continue;
+      }
+      for (const v of verdicts) {
         emit(finding(c.file, c.args[0], v.severity, 'leg2-ca-file', v.message, {
           dialect: 'caddy', directive: ref(ctx, c), clientCa: ref(ctx, c), caPath: written, caPathResolved: resolved, caProblem: v.problem,
           caSubject: v.subject, caFingerprint256: v.fingerprint256, caNotAfter: v.notAfter,

@@ -5,8 +5,9 @@ import type { CaddyDirective, Finding } from '../types';
 import { parseCaddy } from './parser';
 import { contains, insertAt, insertLinesAfterLine, replaceRange, restIsBlank, TextInfo, textInfo } from './edit';
 
-/** Where the client CA lives on a Caddy server when the fix is made with the bundled origin-pull CA. */
-export const CADDY_ORIGIN_PULL_CA = '/etc/caddy/cloudflare/origin-pull-ca.pem';
+import { CADDY_ORIGIN_PULL_CA } from './analyze';
+
+export { CADDY_ORIGIN_PULL_CA };
 
 /** A path as a Caddyfile token: quoted when it holds blanks, quotes or braces. */
 export function caddyArg(value: string): string {

@@ -19,6 +19,8 @@ import { resolvePattern } from '../paths';
 import { parseCrtList } from './parser';
 
 export const VERIFY_VALUES = ['none', 'optional', 'required'];
+/** Where the quick-fixes put the client CA on an HAProxy server when made with the bundled origin-pull CA. */
+export const HAPROXY_ORIGIN_PULL_CA = '/etc/haproxy/cloudflare/origin-pull-ca.pem';
 
 /** bind keywords that take a value (so the value is not read as a keyword). */
 const VALUE_KEYWORDS = new Set([
@@ -228,7 +230,13 @@ function lintProxy(ctx: LintContext, section: HaproxyDirective, http: boolean, b
         const written = opts.caFile.value;
         if (written.includes('${')) return;
         const resolved = resolveFile(ctx, written, bases.ca);
-        for (const verdict of judgeCaFile(readCa(ctx, resolved), ctx.now, written)) {
+        const verdicts = judgeCaFile(readCa(ctx, resolved), ctx.now, written);
+        if (written === HAPROXY_ORIGIN_PULL_CA && verdicts[0]?.problem === 'missing') {
+          // The server-side place the quick-fixes write: on a workstation it is normally absent.
+          emit(finding(opts.caFile.file, opts.caFile, 'information', 'leg2-ca-file', `${written} is not on this machine, so it was not checked. Install Cloudflare's origin-pull CA (or your own AOP CA) there on the server; haproxy refuses to start while it is missing.`, { ...data, clientCa: ref(ctx, anchor), caPath: written, caPathResolved: resolved, caProblem: 'missing' }), more);
+          return;
+        }
+        for (const verdict of verdicts) {
           emit(finding(opts.caFile.file, opts.caFile, verdict.severity, 'leg2-ca-file', verdict.message, {
             ...data, clientCa: ref(ctx, anchor), caPath: written, caPathResolved: resolved, caProblem: verdict.problem,
             caSubject: verdict.subject, caFingerprint256: verdict.fingerprint256, caNotAfter: verdict.notAfter,

@@ -3,11 +3,11 @@
 import type { CaChoice, Fix, FixOptions, TextEdit } from '../fixes';
 import type { Arg, Finding, HaproxyDirective } from '../types';
 import { looksLikeCrtList, parseCrtList, parseHaproxy } from './parser';
-import { readOptions } from './analyze';
+import { HAPROXY_ORIGIN_PULL_CA, readOptions } from './analyze';
+
+export { HAPROXY_ORIGIN_PULL_CA };
 import { contains, insertAt, insertLinesAfterLine, replaceRange, textInfo, TextInfo } from '../caddy/edit';
 
-/** Where the client CA lives on an HAProxy server when the fix is made with the bundled origin-pull CA. */
-export const HAPROXY_ORIGIN_PULL_CA = '/etc/haproxy/cloudflare/origin-pull-ca.pem';
 
 /** The deny rule that refuses clients without a certificate and clients whose certificate did not verify. */
 export const HAPROXY_DENY_RULE = 'http-request deny unless { ssl_c_used } { ssl_c_verify 0 }';
