@@ -72,9 +72,15 @@ const FOREIGN: Scenario = { used: true, verified: false };
 /** Value of one ACL criterion (`ssl_c_used`, `ssl_c_verify 0`, ...) for a scenario. */
 function criterion(words: string[], s: Scenario): Tri {
   const fetch = (words[0] ?? '').replace(/\(\)$/, '');
-  const vals = words.slice(1).filter(w => !w.startsWith('-') && !['int', 'bool', 'eq', 'str'].includes(w));
+  // matching flags (-m int, -m bool, -i, ...) and the `eq` operator do not change what these fetches test
+  const vals: string[] = [];
+  for (let i = 1; i < words.length; i++) {
+    if (words[i] === '-m') { i++; continue; }
+    if (!words[i].startsWith('-') && words[i] !== 'eq') vals.push(words[i]);
+  }
   if (fetch === 'ssl_c_used' || fetch === 'ssl_fc_has_crt') return vals.length ? U : s.used ? T : F;
-  if ((fetch === 'ssl_c_verify' || fetch === 'ssl_c_err') && vals.length === 1 && vals[0] === '0' && !words.includes('-m') || (fetch === 'ssl_c_verify' && words.join(' ').match(/^ssl_c_verify(\(\))? (-m int |eq )?0$/))) return s.verified ? T : F;
+  // ssl_c_verify (whole chain) and ssl_c_err (the leaf) are 0 for a good certificate and without one
+  if ((fetch === 'ssl_c_verify' || fetch === 'ssl_c_err') && vals.length === 1 && vals[0] === '0') return s.verified ? T : F;
   return U;
 }
 
@@ -219,7 +225,7 @@ function lintProxy(ctx: LintContext, section: HaproxyDirective, http: boolean, b
         const foreignIn = !!opts.ignoreErr && !refusesForeign;
         if (anonymousIn || foreignIn) {
           const why = anonymousIn && foreignIn
-            ? `verify optional with ${opts.ignoreErr ? 'ignored certificate errors' : ''} lets clients without a certificate and clients with a foreign certificate in`
+            ? `verify optional with ${opts.ignoreErr!.file === opts.verify!.file ? '' : 'the bind\'s '}${opts.ignoreErr!.value === 'all' ? 'all certificate errors ignored' : 'certificate errors ignored'} lets clients without a certificate and clients with a foreign certificate in`
             : anonymousIn
               ? 'verify optional lets clients without a certificate in, and no http-request deny rule refuses them (ssl_c_verify is 0 when no certificate was sent: test ssl_c_used)'
               : `${opts.ignoreErr!.raw === 'all' ? 'ignoring all certificate errors' : 'ignoring certificate errors'} lets clients with a foreign certificate through the handshake, and no rule checks ssl_c_verify 0`;

@@ -10,12 +10,9 @@ import { Arg, Comment, Finding, HaproxyDirective, ParsedFile, Range } from '../t
 
 export const SECTION_KEYWORDS = new Set(['global', 'defaults', 'frontend', 'backend', 'listen', 'userlist', 'peers', 'resolvers', 'mailers', 'program', 'http-errors', 'ring', 'cache', 'fcgi-app']);
 
-interface Word extends Arg {
-  /** For crt-list option brackets: the word was `[` or started with `[` / ended with `]`. */
-  bare: string;
-}
+type Word = Arg;
 
-/** Splits one line into words (0-based `start` offset of the line in the text). */
+/** Splits one line into words, collecting its comment. */
 function words(line: string, lineNo: number, comments: Comment[]): { words: Word[]; indent: string } {
   const out: Word[] = [];
   const indent = /^[ \t]*/.exec(line)![0];
@@ -49,7 +46,7 @@ function words(line: string, lineNo: number, comments: Comment[]): { words: Word
       value += ch;
       i++;
     }
-    const w: Word = { value, raw: line.slice(start, Math.min(i, n)), bare: line.slice(start, Math.min(i, n)), line: lineNo, column: start + 1, endLine: lineNo, endColumn: Math.min(i, n) + 1 };
+    const w: Word = { value, raw: line.slice(start, Math.min(i, n)), line: lineNo, column: start + 1, endLine: lineNo, endColumn: Math.min(i, n) + 1 };
     if (quote) w.quote = quote;
     out.push(w);
   }
