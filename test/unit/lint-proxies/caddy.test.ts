@@ -46,6 +46,7 @@ const CASES: Case[] = [
   { name: 'a CA without a mode verifies -> no finding', text: withAuth('trusted_ca_cert_file CA'), codes: [], valid: true, admits: CLOSED },
   { name: 'require_and_verify with the CA -> no finding', text: withAuth('mode require_and_verify\ntrusted_ca_cert_file CA'), codes: [], valid: true, admits: CLOSED },
   { name: 'snippet imported by the site: the finding sits in the snippet', text: `(mtls) {\n\ttls CERT KEY {\n\t\tclient_auth {\n\t\t\tmode require\n\t\t\ttrusted_ca_cert_file CA\n\t\t}\n\t}\n}\nhttps://localhost:__PORT__ {\n\tbind 127.0.0.1\n\timport mtls\n\trespond "origin ok"\n}\n`, codes: ['leg2-optional-unchecked'], valid: true, admits: { anonymous: false, good: true, foreign: true }, fix: 'set-required' },
+  { name: 'tls in an imported snippet without client_auth: the fix goes into the snippet', text: `(tls_origin) {\n\ttls CERT KEY\n}\nhttps://localhost:__PORT__ {\n\tbind 127.0.0.1\n\timport tls_origin\n\trespond "origin ok"\n}\n`, codes: ['leg2-no-client-auth'], valid: true, admits: OPEN, fix: 'require-client-cert' },
   { name: 'ignore marker: the site stays open, the finding is gone', text: site('\ttls CERT KEY'), codes: ['leg2-no-client-auth'], valid: true, admits: OPEN, fix: 'ignore' },
 ];
 

@@ -46,7 +46,12 @@ function context(text: string, finding: Finding): Ctx {
     const body = top.slice(1);
     site = { ...top[0], block: body, endLine: body.length ? body[body.length - 1].endLine : top[0].endLine, endColumn: body.length ? body[body.length - 1].endColumn : top[0].endColumn };
   }
-  const tls = lastNamed(site?.block as CaddyDirective[] | undefined, 'tls');
+  // the site's own tls, else the tls of a snippet of this file that the site imports
+  let tls = lastNamed(site?.block as CaddyDirective[] | undefined, 'tls');
+  for (const imp of ((site?.block ?? []) as CaddyDirective[]).filter(d => d.name === 'import' && d.args[0])) {
+    const snippet = top.find(d => d.block && d.name === `(${imp.args[0].value})`);
+    tls ??= lastNamed(snippet?.block as CaddyDirective[] | undefined, 'tls');
+  }
   // a client_auth under the finding (it may sit in a snippet), else the site's
   let auth: CaddyDirective | undefined;
   for (const d of top) for (const t of (d.block ?? []) as CaddyDirective[]) if (t.name === 'tls') for (const a of (t.block ?? []) as CaddyDirective[]) if (a.name === 'client_auth' && contains(a, at.line, at.column)) auth = a;
