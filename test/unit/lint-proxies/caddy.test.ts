@@ -11,7 +11,7 @@ import { applyEdits, computeFixes, CaChoice, FixKind } from '../../../src/core/l
 import { CADDY_ORIGIN_PULL_CA } from '../../../src/core/lint/caddy/fixes';
 import { originConfigSnippet } from '../../../src/core/cloudflare/snippets';
 import { makeTestPki, TestPki } from '../../support/openssl';
-import { caddyConfigTest, startCaddy, RunningServer } from '../../support/servers';
+import { caddyConfigTest, startCaddy } from '../../support/servers';
 import { Admitted, admitted, CLOSED, materialize, snippetBody } from './helpers';
 
 const site = (tlsBlock: string) => `https://localhost:__PORT__ {\n\tbind 127.0.0.1\n${tlsBlock}\n\trespond "origin ok"\n}\n`;
