@@ -391,7 +391,7 @@ async function waitForServer(child: ChildProcess, where: { port: number; dir: st
   } catch (err) {
     const log = server.errorLog();
     await server.stop();
-    throw new Error(`${(err as Error).message}\n${log}`);
+    throw new Error(`${(err as Error).message}\n${log}`, { cause: err });
   }
   return server;
 }
