@@ -213,9 +213,11 @@ export function lintCaddy(ctx: LintContext, root: ParsedFile): void {
       if (c.name !== 'trusted_ca_cert_file' || !c.args[0]) continue;
       const written = c.args[0].value;
       if (written.includes('{')) continue; // placeholder: known only where Caddy runs
-      const bases = [path.dirname(c.file), path.dirname(ctx.rootFile), ctx.settings.workspaceRoot ?? ''];
-      const resolved = path.isAbsolute(written) ? (resolvePattern(written, bases, ctx.fs, 'drop').files[0] ?? written) : (resolvePattern(written, bases, ctx.fs, 'drop').files[0] ?? path.join(path.dirname(c.file), written));
-      const verdicts = judgeCaFile(readCa(ctx, resolved), ctx.now, written);
+      const resolved = memo(ctx, `caddy-ca\0${path.dirname(c.file)}\0${written}`, () => {
+        const bases = [path.dirname(c.file), path.dirname(ctx.rootFile), ctx.settings.workspaceRoot ?? ''];
+        return resolvePattern(written, bases, ctx.fs, 'drop').files[0] ?? (path.isAbsolute(written) ? written : path.join(path.dirname(c.file), written));
+      });
+      const verdicts = memo(ctx, `ca-verdicts\0${resolved}\0${written}`, () => judgeCaFile(readCa(ctx, resolved), ctx.now, written));
       if (written === CADDY_ORIGIN_PULL_CA && verdicts[0]?.problem === 'missing') {
         // The server-side place the quick-fixes write: on a workstation it is normally absent.
         emit(finding(c.file, c.args[0], 'information', 'leg2-ca-file', `${written} is not on this machine, so it was not checked. Install Cloudflare's origin-pull CA (or your own AOP CA) there on the server; caddy refuses to start while it is missing.`, { dialect: 'caddy', directive: ref(ctx, c), clientCa: ref(ctx, c), caPath: written, caPathResolved: resolved, caProblem: 'missing' }));

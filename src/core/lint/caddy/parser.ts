@@ -116,8 +116,8 @@ function tokenize(text: string, file: string, comments: Comment[], findings: Fin
       continue;
     }
     if (!cur) {
-      const ls = lineStart;
-      cur = { tokens: [], indent: /^[ \t]*/.exec(text.slice(ls, i))?.[0] === text.slice(ls, i) ? text.slice(ls, i) : '' };
+      // only blanks precede the first token of a line (a quoted token spanning lines starts a new one)
+      cur = { tokens: [], indent: text.slice(lineStart, i).replace(/\r/g, '') };
       out.push(cur);
     }
     const startLine = line;
@@ -141,11 +141,11 @@ function tokenize(text: string, file: string, comments: Comment[], findings: Fin
       if (q === '"') quote = '"';
     } else {
       while (i < n) {
-        const ch = text[i];
-        if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') break;
-        value += ch;
+        const ch = text.charCodeAt(i);
+        if (ch === 32 || ch === 9 || ch === 10 || ch === 13) break;
         i++;
       }
+      value = text.slice(startOffset, i);
     }
     const tok: Token = { value, raw: text.slice(startOffset, i), line: startLine, column: startCol, endLine: line, endColumn: col(i) };
     if (quote) tok.quote = quote;

@@ -14,7 +14,7 @@
 import * as path from 'path';
 import { Arg, Finding, HaproxyDirective, ParsedFile, Range } from '../types';
 import { judgeCaFile } from '../ca';
-import { blockIgnores, finding, IgnoreSet, isIgnored, LazyIgnores, LintContext, loadParsedFile, readCa, ref } from '../common';
+import { blockIgnores, finding, IgnoreSet, isIgnored, LazyIgnores, LintContext, loadParsedFile, memo, readCa, ref } from '../common';
 import { resolvePattern } from '../paths';
 import { parseCrtList } from './parser';
 
@@ -158,8 +158,10 @@ function refuses(rules: DenyRule[], table: Map<string, string[][]>, s: Scenario)
 interface Bases { ca: string[]; crt: string[] }
 
 function resolveFile(ctx: LintContext, written: string, bases: string[]): string {
-  const r = resolvePattern(written, bases, ctx.fs, 'drop');
-  return r.files[0] ?? r.natural;
+  return memo(ctx, `haproxy-file\0${bases.join('\0')}\0${written}`, () => {
+    const r = resolvePattern(written, bases, ctx.fs, 'drop');
+    return r.files[0] ?? r.natural;
+  });
 }
 
 export function lintHaproxy(ctx: LintContext, root: ParsedFile): void {
@@ -236,7 +238,7 @@ function lintProxy(ctx: LintContext, section: HaproxyDirective, http: boolean, b
         const written = opts.caFile.value;
         if (written.includes('${')) return;
         const resolved = resolveFile(ctx, written, bases.ca);
-        const verdicts = judgeCaFile(readCa(ctx, resolved), ctx.now, written);
+        const verdicts = memo(ctx, `ca-verdicts\0${resolved}\0${written}`, () => judgeCaFile(readCa(ctx, resolved), ctx.now, written));
         if (written === HAPROXY_ORIGIN_PULL_CA && verdicts[0]?.problem === 'missing') {
           // The server-side place the quick-fixes write: on a workstation it is normally absent.
           emit(finding(opts.caFile.file, opts.caFile, 'information', 'leg2-ca-file', `${written} is not on this machine, so it was not checked. Install Cloudflare's origin-pull CA (or your own AOP CA) there on the server; haproxy refuses to start while it is missing.`, { ...data, clientCa: ref(ctx, anchor), caPath: written, caPathResolved: resolved, caProblem: 'missing' }), more);
