@@ -283,7 +283,7 @@ export interface LintSettings {
   ignoreCodes?: string[];
   /**
    * Server names whose blocks get no Leg 2 findings (sites not behind Cloudflare). `*.example.com` and
-   * `*` wildcards allowed. Matched against server_name / ServerName / ServerAlias.
+   * `*` wildcards allowed. Matched against server_name / ServerName / ServerAlias / Caddy site hosts.
    */
   ignoreServerNames?: string[];
   /** Read CA files named by the config (default true). */
