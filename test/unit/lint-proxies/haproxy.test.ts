@@ -193,6 +193,18 @@ describe('haproxy.cfg parser and detection', () => {
     assert.deepStrictEqual([c.name, c.sslOptions!.length], ['/etc/haproxy/c.pem', 0]);
   });
 
+  it('crt-list lines whose SNI names are all in ignoreServerNames are not judged', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtls-haproxy-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'list.txt'), 'site.pem internal.example.com\nshop.pem shop.example.com\n');
+      const text = `frontend fe\n\tbind :443 ssl crt-list ${path.join(dir, 'list.txt')}\n`;
+      const findings = lintText(text, { file: path.join(dir, 'haproxy.cfg'), settings: { ignoreServerNames: ['*.internal.example.com', 'internal.example.com'] } });
+      assert.deepStrictEqual(findings.map(f => `${path.basename(f.file)}:${f.line} ${f.code}`), ['list.txt:2 leg2-no-client-auth']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('detects haproxy.cfg by name, and other *.cfg files by their sections', () => {
     assert.strictEqual(detectDialect('/etc/haproxy/haproxy.cfg'), 'haproxy');
     assert.strictEqual(detectDialect('/srv/lb/edge.cfg', 'global\n\tlog stdout local0\nfrontend fe\n\tbind :443 ssl crt x.pem\n'), 'haproxy');

@@ -14,7 +14,7 @@
 import * as path from 'path';
 import { Arg, Finding, HaproxyDirective, ParsedFile, Range } from '../types';
 import { judgeCaFile } from '../ca';
-import { blockIgnores, finding, IgnoreSet, isIgnored, LazyIgnores, LintContext, loadParsedFile, memo, readCa, ref } from '../common';
+import { blockIgnores, finding, IgnoreSet, isIgnored, LazyIgnores, LintContext, loadParsedFile, memo, readCa, ref, serverNameMatches } from '../common';
 import { resolvePattern } from '../paths';
 import { parseCrtList } from './parser';
 
@@ -266,6 +266,9 @@ function lintProxy(ctx: LintContext, section: HaproxyDirective, http: boolean, b
       for (const entry of pf.directives as HaproxyDirective[]) {
         const lineOpts = readOptions(entry.sslOptions ?? [], 0, entry.file);
         const merged: SslOptions = { ...o, verify: lineOpts.verify ?? o.verify, caFile: lineOpts.caFile ?? o.caFile, ignoreErr: lineOpts.ignoreErr ?? o.ignoreErr };
+        const names = (entry.sniFilters ?? []).map(a => a.value).filter(v => !v.startsWith('!'));
+        // a line whose SNI names are all in mtls.lint.ignoreServerNames is not behind Cloudflare
+        if (names.length && names.every(n => (ctx.settings.ignoreServerNames ?? []).some(p => serverNameMatches(n, p)))) continue;
         const entryIgnores = new LazyIgnores(() => blockIgnores(ctx, entry));
         const sni = (entry.sniFilters ?? []).map(a => a.value).join(' ');
         const lineWhere = `crt-list line ${entry.name}${sni ? ` (${sni})` : ''} of ${where}`;
