@@ -49,7 +49,7 @@ describe('Origin config linting: Caddy and HAProxy', function () {
   });
 
   it('a Caddyfile opens as caddyfile, and the preferred quick-fix adds client_auth with the server-side CA', async () => {
-    const doc = await openConfig('caddy/Caddyfile', 'example.com {\n\ttls /etc/caddy/origin.pem /etc/caddy/origin.key\n\treverse_proxy 127.0.0.1:8080\n}\n');
+    const doc = await openConfig('hosttest/caddy/Caddyfile', 'example.com {\n\ttls /etc/caddy/origin.pem /etc/caddy/origin.key\n\treverse_proxy 127.0.0.1:8080\n}\n');
     assert.strictEqual(doc.languageId, 'caddyfile');
     const actions = await fixFor(doc, 'leg2-no-client-auth');
     const preferred = actions.find(a => a.isPreferred && a.edit);
@@ -59,8 +59,17 @@ describe('Origin config linting: Caddy and HAProxy', function () {
     await waitFor(() => !vscode.languages.getDiagnostics(doc.uri).some(x => x.source === 'mtls' && codeOf(x) === 'leg2-no-client-auth'), 'the finding to go');
   });
 
+  it('"mTLS: Lint Origin Configs" includes the demo Caddyfile and haproxy.cfg', async () => {
+    const summary = await vscode.commands.executeCommand<{ files: string[]; byFile: Record<string, { code: string }[]> }>('mtls.lintWorkspace');
+    const caddy = summary?.files.find(f => f.endsWith(path.join('caddy', 'Caddyfile')));
+    const haproxy = summary?.files.find(f => f.endsWith(path.join('haproxy', 'haproxy.cfg')));
+    assert.ok(caddy && haproxy, JSON.stringify(summary?.files));
+    assert.ok(summary!.byFile[caddy].some(f => f.code === 'leg2-optional-unchecked'), JSON.stringify(summary!.byFile[caddy]));
+    assert.ok(summary!.byFile[haproxy].some(f => f.code === 'leg2-optional-unchecked'), JSON.stringify(summary!.byFile[haproxy]));
+  });
+
   it('haproxy.cfg opens as haproxy, and verify optional gets "verify required" and the deny rule as fixes', async () => {
-    const doc = await openConfig('haproxy/haproxy.cfg', 'frontend fe\n    mode http\n    bind :443 ssl crt /etc/haproxy/site.pem ca-file /etc/haproxy/ca.pem verify optional\n    default_backend app\n');
+    const doc = await openConfig('hosttest/haproxy/haproxy.cfg', 'frontend fe\n    mode http\n    bind :443 ssl crt /etc/haproxy/site.pem ca-file /etc/haproxy/ca.pem verify optional\n    default_backend app\n');
     assert.strictEqual(doc.languageId, 'haproxy');
     const actions = await fixFor(doc, 'leg2-optional-unchecked');
     const titles = actions.map(a => a.title);
