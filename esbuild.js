@@ -22,6 +22,8 @@ const common = {
 const builds = [
   { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: [...common.external, 'vscode'] },
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // The linter's worker thread: the editor lints off the extension host's main thread.
+  { ...common, entryPoints: ['src/core/lint/worker.ts'], outfile: 'dist/lintWorker.js' },
   // The webview script runs in the browser sandbox of the webview, not in Node.
   { ...common, external: [], platform: 'browser', format: 'iife', target: 'es2022', entryPoints: ['src/webview/guide.ts'], outfile: 'dist/webview/guide.js' },
 ];

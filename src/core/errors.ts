@@ -8,6 +8,7 @@ export type MtlsErrorCode =
   | 'exists' | 'not-found' | 'no-folder' | 'fs-unreadable' | 'fs-unwritable'
   // Cloudflare: `cf-<code>` carries the API's own error code
   | 'cloudflare-no-token' | 'cloudflare-order' | 'cloudflare-api' | `cf-${number}`
+  | 'cloudflare-timeout' | 'cloudflare-unknown-outcome' | 'cloudflare-not-associated'
   // the local edge, and a person who stopped
   | 'edge-listen' | 'cancelled';
 

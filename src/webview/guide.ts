@@ -4,7 +4,9 @@
 import type {
   ApplyReport, GuideView, PlannedCall, SetupStatus, StepId, ToExtension, ToWebview, WebviewState, TestLegReport,
 } from '../extension/guide/protocol';
-import type { StepState, StepStatus } from '../core/cloudflare/types';
+import type { StepState } from '../core/cloudflare/types';
+import { CA_MODE_LABEL, STATUS_BADGE, STATUS_MARK, STEP_IDS, STEP_META, stepText, type CaMode } from '../core/cloudflare/steps';
+import { CHECKS, LEG_SHORT_TITLES, type CheckId, type LegId } from '../core/probe/checks';
 
 interface VsCodeApi {
   postMessage(msg: ToExtension): void;
@@ -14,7 +16,7 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
-let state: WebviewState = vscode.getState() ?? {};
+const state: WebviewState = vscode.getState() ?? {};
 let busy: string | undefined;
 let live = '';
 const openDetails = new Set<string>();
@@ -24,22 +26,13 @@ const save = () => vscode.setState(state);
 
 // ------------------------------------------------------------------ static text
 
-const NUMBER: Record<StepId, number> = {
-  'connect': 0, 'upload-ca': 1, 'associate-hostnames': 2, 'waf-rule': 3, 'aop-mode': 4, 'origin-config': 5, 'ssl-mode': 6, 'verify': 7,
-};
-const FALLBACK: Record<StepId, { leg: 0 | 1 | 2; title: string; explanation: string; dashboardPath: string }> = {
-  'connect': { leg: 0, title: 'Connect to Cloudflare', dashboardPath: 'My Profile > API Tokens', explanation: 'An API token with Zone Read, SSL and Certificates Write, Zone Settings Write and Zone WAF Write.' },
-  'upload-ca': { leg: 1, title: 'Upload the workspace CA', dashboardPath: 'SSL/TLS > Client Certificates', explanation: 'Cloudflare verifies client certificates against CAs in the account\'s mTLS certificate store.' },
-  'associate-hostnames': { leg: 1, title: 'Associate the hostnames with the CA', dashboardPath: 'SSL/TLS > Client Certificates > Hosts', explanation: 'An uploaded CA does nothing until a hostname association names it.' },
-  'waf-rule': { leg: 1, title: 'Enforce with a WAF custom rule', dashboardPath: 'Security > WAF > Custom rules', explanation: 'Without a rule every visitor still gets through: the rule blocks requests without a verified client certificate.' },
-  'aop-mode': { leg: 2, title: 'Authenticated Origin Pulls', dashboardPath: 'SSL/TLS > Origin Server > Authenticated Origin Pulls', explanation: 'Cloudflare presents a client certificate to the origin, so the origin can refuse anyone else.' },
-  'origin-config': { leg: 2, title: 'Configure the origin', dashboardPath: '(your origin server)', explanation: 'The origin must require and verify the origin-pull certificate.' },
-  'ssl-mode': { leg: 2, title: 'SSL/TLS Full (strict) and minimum TLS version', dashboardPath: 'SSL/TLS > Overview', explanation: 'Authenticated Origin Pulls need Full or Full (strict); Flexible and Off never send the client certificate.' },
-  'verify': { leg: 2, title: 'Verify both legs', dashboardPath: '(Test Leg)', explanation: 'Run Test Leg: leg 1 must refuse a request without a client certificate, leg 2 must refuse a direct request to the origin.' },
-};
-const STEPS = Object.keys(NUMBER) as StepId[];
-const BADGE: Record<StepStatus, string> = { done: 'Done', todo: 'To do', partial: 'Partial', error: 'Error', unknown: 'Unknown', manual: 'Manual' };
-const LEG_MARK: Record<StepStatus, string> = { done: '✓', todo: '✗', partial: '◐', error: '!', unknown: '?', manual: '…' };
+// Step numbers, titles, explanations and status words come from the core catalogue (one copy for the
+// webview, the status bar, the Certificates view and the CLI).
+const NUMBER = Object.fromEntries(STEP_IDS.map(id => [id, STEP_META[id].number])) as Record<StepId, number>;
+const BADGE = STATUS_BADGE;
+const LEG_MARK = STATUS_MARK;
+/** The step's static text for the CA mode in use (before the first read, and as the fallback). */
+const text = (id: StepId) => stepText(id, state.view?.caMode ?? 'byo');
 const AOP_LABEL = {
   global: ['Global', 'Cloudflare\'s shared origin-pull certificate; the origin trusts Cloudflare\'s origin-pull CA.'],
   zone: ['Zone-level, own certificate', 'A certificate from the workspace store for the whole zone; the origin trusts your CA.'],
@@ -74,7 +67,7 @@ function button(label: string, key: string, onClick: () => void, opts: { seconda
   return b;
 }
 
-function badge(status: StepStatus) {
+function badge(status: StepState['status']) {
   return h('span', { class: `badge badge-${status}`, 'data-status': status }, BADGE[status]);
 }
 
@@ -84,7 +77,7 @@ function step(id: StepId): StepState | undefined {
   return state.status?.steps.find(s => s.id === id);
 }
 
-function stepStatus(id: StepId): StepStatus {
+function stepStatus(id: StepId): StepState['status'] {
   // Step 7 has no API state: its badge is the last Test Leg run.
   if (id === 'verify' && state.testLeg) return state.testLeg.ok ? 'done' : 'error';
   return step(id)?.status ?? 'unknown';
@@ -111,7 +104,7 @@ function callList(calls: PlannedCall[], key: string) {
 
 function stepCard(id: StepId, extra: Child[] = [], opts: { apply?: boolean } = {}) {
   const s = step(id);
-  const f = FALLBACK[id];
+  const f = text(id);
   const status = stepStatus(id);
   const title = `${NUMBER[id]}. ${s?.title ?? f.title}`;
   const expanded = state.expanded?.includes(id) ?? false;
@@ -150,9 +143,16 @@ function toggleRequest(id: StepId) {
   render();
 }
 
-function errorBox(e: { code?: number; message: string; meaning?: string }) {
-  return h('div', { class: 'error', role: 'alert' },
-    h('p', {}, h('strong', {}, e.code !== undefined ? `Cloudflare error ${e.code}: ` : 'Error: '), e.message),
+/** Headline per kind of failure: not reaching the API is not the token's fault, and says so. */
+const ERROR_KIND: Record<string, string> = {
+  network: 'Cannot reach the Cloudflare API', timeout: 'Cannot reach the Cloudflare API (timed out)', auth: 'The token was not accepted',
+  permission: 'The token lacks a permission', 'unknown-outcome': 'Outcome not known',
+};
+
+function errorBox(e: { code?: number; message: string; meaning?: string; kind?: string }) {
+  const head = e.kind && ERROR_KIND[e.kind] ? `${ERROR_KIND[e.kind]}: ` : e.code !== undefined ? `Cloudflare error ${e.code}: ` : 'Error: ';
+  return h('div', { class: 'error', role: 'alert', 'data-kind': e.kind },
+    h('p', {}, h('strong', {}, head), e.message),
     e.meaning ? h('p', {}, e.meaning) : null);
 }
 
@@ -175,7 +175,7 @@ function connectSection(v: GuideView) {
         button('Change…', 'edit-zone', () => post({ type: 'editZone' }), { secondary: true })),
       row('Hostnames', v.hostnames.length ? v.hostnames.join(', ') : h('em', {}, 'not set'),
         button('Edit…', 'edit-hostnames', () => post({ type: 'editHostnames' }), { secondary: true })),
-      row('Workspace CA', v.ca ? [v.ca.name, v.ca.fingerprint ? h('span', { class: 'muted fp' }, ` SHA-256 ${v.ca.fingerprint.slice(0, 23)}…`) : '']
+      v.caMode === 'managed' ? null : row('Workspace CA', v.ca ? [v.ca.name, v.ca.fingerprint ? h('span', { class: 'muted fp' }, ` SHA-256 ${v.ca.fingerprint.slice(0, 23)}…`) : '']
         : h('em', {}, v.caMissing ? `"${v.caMissing}" is not in the store` : v.caCount ? 'choose one' : 'the store has no CA yet'),
         button(v.caCount ? 'Choose…' : 'Create…', 'choose-ca', () => post({ type: 'chooseCa' }), { secondary: true })),
       row('API', h('code', {}, v.apiBase)),
@@ -183,6 +183,27 @@ function connectSection(v: GuideView) {
     s?.missingPermissions.length ? h('p', { class: 'warn' }, 'The token lacks: ', s.missingPermissions.join(', '),
       '. Edit the token in My Profile > API Tokens and add them.') : null,
   );
+}
+
+/** Leg 1's CA: the Cloudflare-managed CA (any plan) or your own (Enterprise), preselected from the plan. */
+function caModeExtra(v: GuideView): Child[] {
+  const disabled = !!busy;
+  const group = h('fieldset', { class: 'ca-mode' }, h('legend', {}, 'Certificate authority for client certificates'),
+    (['managed', 'byo'] as CaMode[]).map(mode => {
+      const id = `ca-mode-${mode}`;
+      const input = h('input', { type: 'radio', name: 'ca-mode', id, value: mode, 'data-key': id });
+      input.checked = v.caMode === mode;
+      input.disabled = disabled;
+      input.addEventListener('change', () => { if (input.checked) post({ type: 'setCaMode', mode }); });
+      return h('div', { class: 'radio' }, input, h('label', { for: id }, h('strong', {}, CA_MODE_LABEL[mode].label), ' — ', CA_MODE_LABEL[mode].detail));
+    }));
+  const plan = v.plan ? `Plan: ${v.plan}.` : '';
+  const why = v.caModeFromPlan ? (v.ownCaAllowed === false ? ' Preselected: this plan cannot upload its own CA.' : v.ownCaAllowed ? ' Preselected from the plan.' : '') : '';
+  const warn = v.caMode === 'byo' && v.ownCaAllowed === false
+    ? h('p', { class: 'warn' }, 'Your own CA needs an Enterprise plan: step 0 stops here before any write. Choose the Cloudflare-managed CA.') : null;
+  const issue = v.caMode === 'managed' ? h('div', { class: 'actions' },
+    button('Issue a client certificate…', 'issue-managed', () => post({ type: 'issueManagedCert' }), { secondary: true, disabled: disabled || !canCallApi() || !v.trusted, title: 'The key and CSR are made here; Cloudflare signs the CSR' })) : null;
+  return [group, plan || why ? h('p', { class: 'muted' }, plan + why) : null, warn, issue];
 }
 
 function aopExtra(v: GuideView): Child[] {
@@ -199,7 +220,10 @@ function aopExtra(v: GuideView): Child[] {
   const pull = v.aopMode === 'global' ? null : row('Origin-pull certificate',
     v.pullCert ? [v.pullCert.name, v.pullCert.notAfter ? h('span', { class: 'muted' }, ` (until ${v.pullCert.notAfter.slice(0, 10)})`) : ''] : h('em', {}, 'none in the store'),
     button(v.pullCert ? 'Choose…' : 'Issue or choose…', 'choose-pull', () => post({ type: 'choosePullCert' }), { secondary: true, disabled }));
-  return [group, pull ? h('div', { class: 'rows' }, pull) : null];
+  const older = step('aop-mode')?.details?.some(d => /--replace-old/.test(d)) && v.aopMode === 'zone';
+  const replace = older ? h('div', { class: 'actions' },
+    button('Remove the older certificate…', 'replace-old-pull', () => post({ type: 'replaceOldPullCert' }), { secondary: true, disabled: disabled || !canCallApi() || !v.trusted, title: 'Asks first; only once your new certificate is active' })) : null;
+  return [group, pull ? h('div', { class: 'rows' }, pull) : null, replace];
 }
 
 function originExtra(v: GuideView): Child[] {
@@ -227,16 +251,17 @@ function originExtra(v: GuideView): Child[] {
 }
 
 function sslExtra(v: GuideView): Child[] {
-  return [h('p', { class: 'muted' }, `Target: SSL/TLS mode Full (strict), minimum TLS version ${v.minTlsVersion}.`)];
+  return [h('p', { class: 'muted' }, `Target: SSL/TLS mode Full (strict), minimum TLS version ${v.minTlsVersion}. `,
+    h('strong', {}, `The mode is zone-wide: it applies to every hostname of ${v.zone || 'the zone'}.`), ' A stricter mode already set is kept.')];
 }
 
 function testLegResult(r: TestLegReport) {
   return h('div', { class: 'testleg', 'data-ok': String(r.ok) },
     r.legs.map(l => h('div', { class: 'leg-result' },
-      h('h4', {}, `${l.leg === 'leg1' ? 'Leg 1' : l.leg === 'leg2' ? 'Leg 2' : l.leg}: `, h('span', { class: `badge badge-${l.ok ? 'done' : 'error'}` }, l.ok ? 'Pass' : 'Fail')),
+      h('h4', {}, `${LEG_SHORT_TITLES[l.leg as LegId] ?? l.leg}: `, h('span', { class: `badge badge-${l.ok ? 'done' : 'error'}` }, l.ok ? 'Pass' : 'Fail')),
       l.target ? h('p', { class: 'muted' }, `Target: ${l.target}`) : null,
       h('ul', { class: 'checks' }, l.checks.map(c => h('li', { 'data-check': c.id },
-        h('span', { class: `check check-${c.status}` }, c.status), ' ', h('strong', {}, c.title ?? c.id), c.detail ? ` — ${c.detail}` : '',
+        h('span', { class: `check check-${c.status}` }, c.status), ' ', h('strong', {}, c.title ?? CHECKS[c.id as CheckId]?.title ?? c.id), c.detail ? ` — ${c.detail}` : '',
         c.ms !== undefined ? h('span', { class: 'muted' }, ` (${c.ms} ms)`) : '',
         c.fix ? h('div', { class: 'fix' }, `Fix: ${c.fix}`) : null))))));
 }
@@ -245,8 +270,8 @@ function verifyExtra(v: GuideView): Child[] {
   return [
     h('div', { class: 'actions' },
       button('Run Test Leg', 'run-testleg', () => post({ type: 'runTestLeg', legs: 'both' }), { disabled: !v.testLegAvailable || !v.trusted || !!busy, title: v.testLegAvailable ? undefined : 'The Test Leg command is not available' }),
-      button('Leg 1 only', 'run-testleg-1', () => post({ type: 'runTestLeg', legs: 'leg1' }), { secondary: true, disabled: !v.testLegAvailable || !v.trusted || !!busy }),
-      button('Leg 2 only', 'run-testleg-2', () => post({ type: 'runTestLeg', legs: 'leg2' }), { secondary: true, disabled: !v.testLegAvailable || !v.trusted || !!busy })),
+      button(`${LEG_SHORT_TITLES.leg1} only`, 'run-testleg-1', () => post({ type: 'runTestLeg', legs: 'leg1' }), { secondary: true, disabled: !v.testLegAvailable || !v.trusted || !!busy }),
+      button(`${LEG_SHORT_TITLES.leg2} only`, 'run-testleg-2', () => post({ type: 'runTestLeg', legs: 'leg2' }), { secondary: true, disabled: !v.testLegAvailable || !v.trusted || !!busy })),
     state.testLegError ? h('div', { class: 'error', role: 'alert' }, h('p', {}, state.testLegError)) : null,
     state.testLeg ? testLegResult(state.testLeg) : null,
   ];
@@ -276,13 +301,16 @@ function dryRunSection() {
 function reportSection() {
   const r = state.report;
   if (!r) return null;
-  const name = (id: StepId) => `${NUMBER[id]}. ${step(id)?.title ?? FALLBACK[id].title}`;
+  const name = (id: StepId) => `${NUMBER[id]}. ${step(id)?.title ?? text(id).title}`;
   return h('section', { 'aria-labelledby': 'h-report', class: `panel report ${r.ok ? 'ok' : 'failed'}`, id: 'report', 'data-ok': String(r.ok) },
     h('h2', { id: 'h-report' }, r.dryRun ? 'Dry run' : r.ok ? 'Applied' : 'Stopped after a failure'),
     h('h3', {}, 'Done'), r.done.length ? h('ul', {}, r.done.map(s => h('li', {}, name(s)))) : h('p', { class: 'muted' }, 'Nothing.'),
     r.failed ? [h('h3', {}, 'Failed'), h('div', { class: 'failed-step', 'data-step': r.failed.step }, h('p', {}, h('strong', {}, name(r.failed.step))), errorBox(r.failed.error))] : null,
     h('h3', {}, 'Left to do'), r.remaining.length ? h('ul', {}, r.remaining.map(s => h('li', {}, name(s)))) : h('p', { class: 'muted' }, 'Nothing.'),
-    r.calls.length ? [h('h3', {}, 'Calls sent'), h('ul', { class: 'sent' }, r.calls.map(c => h('li', { class: c.ok ? 'ok' : 'failed' }, `${c.ok ? '✓' : '✗'} ${c.method} ${c.path}`)))] : null,
+    r.calls.length ? [h('h3', {}, 'Calls sent'), h('ul', { class: 'sent' }, r.calls.map(c => h('li', { class: c.ok ? 'ok' : 'failed' },
+      `${c.ok ? '✓' : c.outcomeUnknown ? '?' : '✗'} ${c.method} ${c.path}`,
+      c.confirmedAfterError ? ' (the answer was lost; a re-read found the result: not sent again)' : '',
+      c.outcomeUnknown ? ' (outcome not known: refresh before applying again)' : '')))] : null,
     h('div', { class: 'actions' }, button('Dismiss', 'dismiss-report', () => { state.report = undefined; save(); render(); }, { secondary: true })));
 }
 
@@ -300,8 +328,8 @@ function render() {
       h('h1', {}, 'Cloudflare mTLS setup'),
       h('p', { class: 'intro' }, 'Both legs as one checklist. Each step reads the live state first; Apply only writes what is missing, and never removes your rules or hostnames.'),
       h('div', { class: 'legs', 'aria-label': 'Legs at a glance' },
-        h('span', { class: `leg leg-${legs?.[1] ?? 'unknown'}`, 'data-leg': '1' }, `Leg 1 (visitor → Cloudflare) ${LEG_MARK[legs?.[1] ?? 'unknown']}`),
-        h('span', { class: `leg leg-${legs?.[2] ?? 'unknown'}`, 'data-leg': '2' }, `Leg 2 (Cloudflare → origin) ${LEG_MARK[legs?.[2] ?? 'unknown']}`),
+        h('span', { class: `leg leg-${legs?.[1] ?? 'unknown'}`, 'data-leg': '1' }, `${LEG_SHORT_TITLES.leg1} (visitor → Cloudflare) ${LEG_MARK[legs?.[1] ?? 'unknown']}`),
+        h('span', { class: `leg leg-${legs?.[2] ?? 'unknown'}`, 'data-leg': '2' }, `${LEG_SHORT_TITLES.leg2} (Cloudflare → origin) ${LEG_MARK[legs?.[2] ?? 'unknown']}`),
         s ? h('span', { class: 'muted' }, `read ${new Date(s.readAt).toLocaleTimeString()}`) : null),
       h('div', { class: 'actions toolbar' },
         button('Refresh', 'refresh', () => post({ type: 'refresh' }), { secondary: true, disabled: !!busy || !v || v.missing.length > 0 }),
@@ -324,7 +352,7 @@ function render() {
       h('p', {}, 'This workspace is not trusted. The guide does not call Cloudflare here: reading the live state sends your API token, and applying changes your zone.'),
       button('Manage Workspace Trust', 'trust', () => post({ type: 'manageTrust' }), { secondary: true })));
   } else if (v.missing.length) {
-    const what: Record<string, string> = { token: 'an API token', zone: 'the zone', hostnames: 'the hostnames', ca: 'a workspace CA', pullCert: 'an origin-pull certificate (step 4)', trust: 'workspace trust' };
+    const what: Record<string, string> = { token: 'an API token', zone: 'the zone', hostnames: 'the hostnames', ca: 'a workspace CA (or choose the Cloudflare-managed CA)', pullCert: 'an origin-pull certificate (step 4)', trust: 'workspace trust' };
     root.append(h('div', { class: 'banner', role: 'note' }, h('p', {}, `To read the live state, set ${v.missing.map(m => what[m]).join(', ')}.`)));
   }
   if (state.statusError) root.append(errorBox(state.statusError));
@@ -335,7 +363,7 @@ function render() {
     h('div', { class: 'legs-grid' },
     h('section', { 'aria-labelledby': 'h-leg1', class: 'leg-section' },
       h('h2', { id: 'h-leg1' }, 'Leg 1 — visitor → Cloudflare: only clients with a certificate from your CA'),
-      stepCard('upload-ca'), stepCard('associate-hostnames'), stepCard('waf-rule')),
+      stepCard('upload-ca', caModeExtra(v)), stepCard('associate-hostnames'), stepCard('waf-rule')),
     h('section', { 'aria-labelledby': 'h-leg2', class: 'leg-section' },
       h('h2', { id: 'h-leg2' }, 'Leg 2 — Cloudflare → origin: only Cloudflare reaches the origin'),
       stepCard('aop-mode', aopExtra(v)), stepCard('origin-config', originExtra(v), { apply: false }),

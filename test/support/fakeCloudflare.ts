@@ -13,17 +13,21 @@ import * as http from 'http';
 import * as path from 'path';
 import { AddressInfo } from 'net';
 import { OpenApiValidator } from './fakeCloudflareOpenApi';
+import { createRootCa, parseCsr, signCsr } from '../../src/core/pki/certs';
+import type { CertAndKey } from '../../src/core/pki/types';
 
 export const FAKE_TOKEN = 'fake-cloudflare-token-0123456789abcdef';
 export const API_PREFIX = '/client/v4';
 
+/** Token permissions; account- and zone-scoped "SSL and Certificates" are different permissions, as on Cloudflare. */
 export type FakePermission =
   | 'Zone Read'
-  | 'SSL and Certificates Read' | 'SSL and Certificates Write'
+  | 'Account SSL and Certificates Read' | 'Account SSL and Certificates Write'
+  | 'Zone SSL and Certificates Read' | 'Zone SSL and Certificates Write'
   | 'Zone Settings Read' | 'Zone Settings Write'
   | 'Zone WAF Read' | 'Zone WAF Write';
 
-export const ALL_PERMISSIONS: FakePermission[] = ['Zone Read', 'SSL and Certificates Write', 'Zone Settings Write', 'Zone WAF Write'];
+export const ALL_PERMISSIONS: FakePermission[] = ['Zone Read', 'Account SSL and Certificates Write', 'Zone SSL and Certificates Write', 'Zone Settings Write', 'Zone WAF Write'];
 
 export interface RecordedRequest {
   method: string;
@@ -57,7 +61,14 @@ export interface FakeRule {
 export interface SeedZone {
   id?: string;
   name: string;
+  /** Plan name, e.g. 'Enterprise Website' (default), 'Pro Website', 'Free Website'. */
   plan?: string;
+}
+
+/** The plan's legacy id as Cloudflare reports it (free, pro, business, enterprise). */
+export function planLegacyId(plan: string): string {
+  const m = /(free|pro|business|enterprise)/i.exec(plan);
+  return m ? m[1].toLowerCase() : 'enterprise';
 }
 
 export interface FakeCloudflareOptions {
@@ -88,6 +99,18 @@ export interface FakeCloudflareOptions {
   settings?: Record<string, unknown>;
   /** Cloudflare IP ranges returned by /ips. */
   ips?: { ipv4_cidrs: string[]; ipv6_cidrs: string[] };
+  /** Zone-level AOP certificates start 'pending_deployment' (until activateZoneAopCertificates) instead of 'active'. */
+  aopDeploymentPending?: boolean;
+  /** Existing zone-level AOP certificates (cert + key PEM), active. */
+  aopZoneCertificates?: { certificate: string; privateKey: string }[];
+}
+
+/** A client certificate signed by the zone's Cloudflare-managed CA. */
+export interface ManagedClientCert {
+  id: string; certificate: string; csr: string; common_name: string; status: 'active' | 'pending_reactivation' | 'pending_revocation' | 'revoked';
+  serial_number: string; fingerprint_sha256: string; ski: string; issued_on: string; expires_on: string; validity_days: number;
+  signature: string; certificate_authority: { id: string; name: string }; country: string; location: string; organization: string;
+  organizational_unit: string; state: string;
 }
 
 export interface InjectedFailure {
@@ -116,6 +139,7 @@ interface AopCert {
 interface AopHostname { hostname: string; cert_id: string; enabled: boolean | null; status: string; created_at: string; updated_at: string }
 interface ZoneState {
   id: string; name: string; plan: string;
+  clientCerts: ManagedClientCert[];
   associations: Map<string, string[]>; // mtls cert id or '' (managed CA) -> hostnames
   rulesets: Ruleset[];
   settings: Record<string, { value: unknown; modified_on: string | null }>;
@@ -165,7 +189,8 @@ function permissionFor(method: string, p: string): FakePermission | undefined {
   if (p === '/zones') return 'Zone Read';
   if (/\/rulesets/.test(p)) return write ? 'Zone WAF Write' : 'Zone WAF Read';
   if (/^\/zones\/[^/]+\/settings\//.test(p)) return write ? 'Zone Settings Write' : 'Zone Settings Read';
-  return write ? 'SSL and Certificates Write' : 'SSL and Certificates Read';
+  if (p.startsWith('/accounts/')) return write ? 'Account SSL and Certificates Write' : 'Account SSL and Certificates Read';
+  return write ? 'Zone SSL and Certificates Write' : 'Zone SSL and Certificates Read';
 }
 
 function hasPermission(granted: Set<FakePermission>, needed: FakePermission): boolean {
@@ -187,6 +212,12 @@ export class FakeCloudflare {
   caLimit: number;
   ips: { ipv4_cidrs: string[]; ipv6_cidrs: string[] };
   private failures: InjectedFailure[] = [];
+  private afterSuccess: InjectedFailure[] = [];
+  private hangs: { method?: string; pathPattern: string | RegExp; times: number }[] = [];
+  private aopDeploymentPending: boolean;
+  /** The fake's own "Cloudflare-managed CA" (one per account, as on Cloudflare); its certificate is public for tests. */
+  managedCa!: CertAndKey;
+  readonly managedCaId = crypto.randomUUID();
   private server!: http.Server;
   private readonly validator: OpenApiValidator;
   /** Base URL to give the SDK, e.g. http://127.0.0.1:PORT/client/v4. */
@@ -201,11 +232,12 @@ export class FakeCloudflare {
     this.deny = [...(opts.deny ?? [])];
     this.caLimit = opts.caLimit ?? 5;
     this.ips = opts.ips ?? DEFAULT_IPS;
+    this.aopDeploymentPending = !!opts.aopDeploymentPending;
     this.validator = sharedValidator();
     const zones = opts.zones ?? [{ name: opts.zoneName ?? 'example.com' }];
     for (const z of zones) {
       this.zones.push({
-        id: z.id ?? hex32(), name: z.name, plan: z.plan ?? 'Enterprise Website',
+        id: z.id ?? hex32(), name: z.name, plan: z.plan ?? 'Enterprise Website', clientCerts: [],
         associations: new Map(), rulesets: [],
         settings: {
           ssl: { value: 'flexible', modified_on: null },
@@ -225,10 +257,12 @@ export class FakeCloudflare {
       const rs = this.createRuleset(this.zones[0], { name: 'default', kind: 'zone', phase: 'http_request_firewall_custom', description: '' });
       for (const r of opts.wafRules) this.addRule(rs, r);
     }
+    for (const c of opts.aopZoneCertificates ?? []) this.zones[0].aopZoneCerts.push({ ...this.makeAopCert(c.certificate, c.privateKey, false), status: 'active' });
   }
 
   static async start(opts: FakeCloudflareOptions = {}): Promise<FakeCloudflare> {
     const fake = new FakeCloudflare(opts);
+    fake.managedCa = await createRootCa({ cn: 'Fake Cloudflare Managed CA for account', key: 'ec-p256', days: 3650 });
     fake.server = http.createServer((req, res) => { void fake.handle(req, res); });
     await new Promise<void>((resolve, reject) => {
       fake.server.once('error', reject);
@@ -265,6 +299,23 @@ export class FakeCloudflare {
   setting(id: string, zoneId = this.zone.id): unknown { return this.zoneById(zoneId)?.settings[id]?.value; }
 
   // ---- seeding and error injection ---------------------------------------------------------------------
+
+  /** The managed CA's certificate (PEM), to verify issued certificates against. */
+  get managedCaPem(): string { return this.managedCa.certPem; }
+  /** The managed CA's client certificates in a zone. */
+  clientCertificates(zoneId = this.zone.id): ManagedClientCert[] { return this.zoneById(zoneId)?.clientCerts ?? []; }
+  /** Ends pending revocations (pending_revocation -> revoked), as Cloudflare does asynchronously. */
+  settleRevocations(): void {
+    for (const z of this.zones) for (const c of z.clientCerts) if (c.status === 'pending_revocation') c.status = 'revoked';
+  }
+  /** Zone-level AOP certificates: pending_deployment -> active. */
+  activateZoneAopCertificates(): void {
+    for (const z of this.zones) for (const c of z.aopZoneCerts) if (c.status === 'pending_deployment') c.status = 'active';
+  }
+  /** The matching requests (or `times` of them) are answered never: the socket stays open until close(). */
+  hang(h: { method?: string; pathPattern: string | RegExp; times?: number }): void { this.hangs.push({ times: Infinity, ...h }); }
+  /** The next matching request is carried out, and then answered with this failure (a lost answer). */
+  failAfterSuccess(f: InjectedFailure): void { this.afterSuccess.push({ times: 1, ...f }); }
 
   /** The next matching request (or `times` requests) fails with this status and Cloudflare error. */
   failNext(f: InjectedFailure): void { this.failures.push({ times: 1, ...f }); }
@@ -331,6 +382,13 @@ export class FakeCloudflare {
       if (!isPublic && !auth) throw new HttpError(401, 10000, 'Authentication error');
       if (!isPublic && auth !== `Bearer ${this.token}`) throw new HttpError(401, 9109, 'Invalid access token');
 
+      const hang = this.hangs.find(h => (!h.method || h.method.toUpperCase() === method) && matches(h.pathPattern, p));
+      if (hang) {
+        hang.times -= 1;
+        if (hang.times <= 0) this.hangs.splice(this.hangs.indexOf(hang), 1);
+        record.status = -1;
+        return; // never answered
+      }
       const injected = this.failures.find(f => (!f.method || f.method.toUpperCase() === method) && matches(f.pathPattern, p));
       if (injected) {
         injected.times = (injected.times ?? 1) - 1;
@@ -346,7 +404,16 @@ export class FakeCloudflare {
 
       if (check.errors.length) throw new HttpError(400, 1001, `Invalid request: ${check.errors.join('; ')}`);
 
-      const result = this.route(method, p, url.searchParams, body as Record<string, any>);
+      const createClientCert = method === 'POST' && /^\/zones\/[^/]+\/client_certificates$/.test(p);
+      const result = createClientCert
+        ? { result: await this.signClientCertificate(this.requireZone(decodeURIComponent(p.split('/')[2])), (body as any)?.csr, (body as any)?.validity_days) }
+        : this.route(method, p, url.searchParams, body as Record<string, any>);
+      const lost = this.afterSuccess.find(f => (!f.method || f.method.toUpperCase() === method) && matches(f.pathPattern, p));
+      if (lost) {
+        lost.times = (lost.times ?? 1) - 1;
+        if (lost.times <= 0) this.afterSuccess.splice(this.afterSuccess.indexOf(lost), 1);
+        throw new HttpError(lost.status, lost.code ?? 1000, lost.message ?? 'Injected failure after the change was made');
+      }
       send(200, { success: true, errors: [], messages: [], ...result });
     } catch (err) {
       if (err instanceof HttpError) fail(err);
@@ -438,10 +505,22 @@ export class FakeCloudflare {
       return { result: { hostnames } };
     }
 
-    // Cloudflare-managed client certificates (only as far as the guide's info needs)
+    // client certificates signed by the Cloudflare-managed CA
     if (is('GET', 'zones/:z/client_certificates')) {
-      this.requireZone(seg[1]);
-      return { result: [], result_info: { page: 1, per_page: 20, count: 0, total_count: 0, total_pages: 0 } };
+      const z = this.requireZone(seg[1]);
+      const status = q.get('status');
+      return paged(z.clientCerts.filter(c => !status || status === 'all' || c.status === status), q);
+    }
+    if (is('GET', 'zones/:z/client_certificates/:id') || is('DELETE', 'zones/:z/client_certificates/:id') || is('PATCH', 'zones/:z/client_certificates/:id')) {
+      const z = this.requireZone(seg[1]);
+      const c = z.clientCerts.find(x => x.id === seg[3]);
+      if (!c) throw new HttpError(404, 1100, 'Client certificate not found');
+      if (method === 'DELETE' && c.status === 'active') c.status = 'pending_revocation';
+      if (method === 'PATCH' && body.reactivate) {
+        if (c.status === 'revoked') throw new HttpError(400, 1101, 'A revoked client certificate cannot be reactivated.');
+        if (c.status === 'pending_revocation') c.status = 'active';
+      }
+      return { result: c };
     }
 
     // rulesets
@@ -472,7 +551,15 @@ export class FakeCloudflare {
     if (is('POST', 'zones/:z/origin_tls_client_auth')) {
       const z = this.requireZone(seg[1]);
       const c = this.makeAopCert(body.certificate, body.private_key, false);
+      if (this.aopDeploymentPending) c.status = 'pending_deployment';
       z.aopZoneCerts.push(c);
+      return { result: this.aopJson(c) };
+    }
+    if ((is('DELETE', 'zones/:z/origin_tls_client_auth/:id') || is('GET', 'zones/:z/origin_tls_client_auth/:id')) && seg[3] !== 'settings' && seg[3] !== 'hostnames') {
+      const z = this.requireZone(seg[1]);
+      const c = z.aopZoneCerts.find(x => x.id === seg[3]);
+      if (!c) throw new HttpError(404, 1411, 'Certificate not found');
+      if (method === 'DELETE') z.aopZoneCerts.splice(z.aopZoneCerts.indexOf(c), 1);
       return { result: this.aopJson(c) };
     }
     if (is('GET', 'zones/:z/origin_tls_client_auth/settings')) {
@@ -595,6 +682,25 @@ export class FakeCloudflare {
     rs.rules.push({ ...r, id, ref, enabled: r.enabled ?? true, version: '1', last_updated: now() } as any);
   }
 
+  private async signClientCertificate(z: ZoneState, csr: string, days: number): Promise<ManagedClientCert> {
+    let info: ReturnType<typeof parseCsr>;
+    try { info = parseCsr(csr, 'csr'); } catch { throw new HttpError(400, 1102, 'The CSR could not be parsed.'); }
+    if (!info.signatureValid) throw new HttpError(400, 1102, 'The CSR signature is not valid.');
+    if (!Number.isInteger(days) || days < 1 || days > 3650) throw new HttpError(400, 1103, 'validity_days must be from 1 to 3650.');
+    const pending = { id: hex32() } as ManagedClientCert;
+    const certPem = await signCsr(this.managedCa, csr, { days, profile: 'client' });
+    const x = new crypto.X509Certificate(certPem);
+    Object.assign(pending, {
+      certificate: certPem, csr, common_name: info.subjectCn ?? '', status: 'active', serial_number: x.serialNumber,
+      fingerprint_sha256: x.fingerprint256.replace(/:/g, '').toLowerCase(), ski: crypto.createHash('sha1').update(x.publicKey.export({ type: 'spki', format: 'der' })).digest('hex'),
+      issued_on: new Date(x.validFrom).toISOString(), expires_on: new Date(x.validTo).toISOString(), validity_days: days, signature: signatureName(x),
+      certificate_authority: { id: this.managedCaId, name: 'Cloudflare Managed CA for account' }, country: '', location: '', organization: '',
+      organizational_unit: '', state: '',
+    });
+    z.clientCerts.push(pending);
+    return pending;
+  }
+
   private requireMtls(id: string): MtlsCert {
     const c = this.mtlsCertificates.find(x => x.id === id);
     if (!c) throw new HttpError(404, 1405, `mTLS certificate ${id} not found`);
@@ -610,7 +716,7 @@ export class FakeCloudflare {
     const pub = crypto.createPublicKey(key).export({ type: 'spki', format: 'der' }) as Buffer;
     if (!pub.equals(f.publicKeyDer)) throw new HttpError(400, 1407, 'The private key does not match the certificate.');
     return {
-      id: crypto.randomUUID(), certificate: certificate.trim() + '\n', issuer: f.issuer, serial_number: f.serial_number, signature: f.signature,
+      id: hex32(), certificate: certificate.trim() + '\n', issuer: f.issuer, serial_number: f.serial_number, signature: f.signature,
       expires_on: f.expires_on, uploaded_on: now(), status: 'active', enabled: true,
       private_key_fingerprint: crypto.createHash('sha256').update(pub).digest('hex'),
     };
@@ -634,7 +740,7 @@ export class FakeCloudflare {
     return {
       id: z.id, name: z.name, status: 'active', paused: false, type: 'full', development_mode: 0,
       account: { id: this.accountId, name: this.accountName },
-      plan: { id: hex32(), name: z.plan, is_subscribed: true, can_subscribe: false, legacy_id: 'enterprise' },
+      plan: { id: hex32(), name: z.plan, is_subscribed: true, can_subscribe: false, legacy_id: planLegacyId(z.plan) },
       name_servers: ['ada.ns.cloudflare.com', 'bob.ns.cloudflare.com'], original_name_servers: null, original_registrar: null,
       original_dnshost: null, created_on: '2024-01-01T00:00:00Z', modified_on: now(), activated_on: '2024-01-01T00:00:00Z',
       meta: { step: 4, custom_certificate_quota: 1, page_rule_quota: 100, phishing_detected: false },

@@ -85,6 +85,12 @@ export default async function ({ wb, page, log }) {
     if (b === 'Done') throw new Error(`${id} is done before anything was applied`);
   }
   log('status read: connect done, leg 1 steps to do');
+  // An Enterprise zone with a CA in the store: "Your own CA (Enterprise)" is preselected from the plan.
+  await g.locator('#ca-mode-byo:checked').waitFor({ timeout: 15000 });
+  if (await g.locator('#ca-mode-managed').isChecked()) throw new Error('both CA modes are checked');
+  const modeText = await g.locator('fieldset.ca-mode').innerText();
+  if (!/Cloudflare-managed CA \(any plan\)/.test(modeText) || !/Your own CA \(Enterprise\)/.test(modeText)) throw new Error(`CA mode choice reads: ${modeText}`);
+  log('CA mode preselected from the plan: your own CA (Enterprise)');
 
   log('"Show request" on step 1 expands the exact call (curl + SDK)');
   await g.locator('[data-key="req-upload-ca"]').click();

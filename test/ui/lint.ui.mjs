@@ -92,7 +92,7 @@ export default async function ({ wb, page, log }) {
   await menu.locator('.monaco-list-row', { hasText: preferred }).first().click();
   await editor.locator('.view-lines', { hasText: 'ssl_verify_client on;' }).waitFor({ timeout: 15000 });
   const text = await editor.locator('.view-lines').innerText();
-  if (!/ssl_client_certificate .*authenticated_origin_pull_ca\.pem;/.test(text.replace(/\u00a0/g, ' '))) throw new Error(`the fix did not add ssl_client_certificate:\n${text}`);
+  if (!/ssl_client_certificate \/etc\/nginx\/cloudflare\/origin-pull-ca\.pem;/.test(text.replace(/\u00a0/g, ' '))) throw new Error(`the fix did not add ssl_client_certificate:\n${text}`);
   log(`fix applied (item ${first})`);
 
   log('the code link in the Problems panel opens the rule explanation');

@@ -41,7 +41,7 @@ export function curlFor(method: string, url: string, body?: unknown): string {
   if (b && typeof b === 'object' && b.private_key !== undefined && typeof b.certificate === 'string') {
     // Never put a key on a command line: build the body from the files with jq.
     lines.push(`  -H 'Content-Type: application/json'`);
-    lines.push(`  --data "$(jq -n --rawfile certificate \"$PULL_CERT_FILE\" --rawfile private_key \"$PULL_KEY_FILE\" '{certificate: $certificate, private_key: $private_key}')"`);
+    lines.push(`  --data "$(jq -n --rawfile certificate "$PULL_CERT_FILE" --rawfile private_key "$PULL_KEY_FILE" '{certificate: $certificate, private_key: $private_key}')"`);
   } else if (body !== undefined) {
     lines.push(`  -H 'Content-Type: application/json'`);
     lines.push(`  --data ${shellQuote(JSON.stringify(body))}`);

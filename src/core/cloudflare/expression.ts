@@ -8,6 +8,11 @@ export interface WafExpressionOptions {
   issuerSki?: string;
   /** SHA-256 fingerprints (hex, any case, colons allowed) of revoked client certificates to block. */
   revokedFingerprints?: string[];
+  /**
+   * The Cloudflare-managed CA: Cloudflare knows its revocations, so the first clause also blocks
+   * `cf.tls_client_auth.cert_revoked` (which is always false for an uploaded CA).
+   */
+  nativeRevocation?: boolean;
 }
 
 /** Cloudflare's limit on a rule expression's length. */
@@ -47,7 +52,8 @@ export function normalizeSki(ski: string): string {
 const set = (values: string[]) => `{${values.map(v => `"${v}"`).join(' ')}}`;
 
 /**
- * `(http.host in {"h1" "h2"} and not cf.tls_client_auth.cert_verified)`, plus, when asked,
+ * `(http.host in {"h1" "h2"} and not cf.tls_client_auth.cert_verified)` (with nativeRevocation:
+ * `(... and (not cf.tls_client_auth.cert_verified or cf.tls_client_auth.cert_revoked))`), plus, when asked,
  * `or (http.host in {...} and cf.tls_client_auth.cert_issuer_ski ne "<SKI>")` and
  * `or (http.host in {...} and cf.tls_client_auth.cert_fingerprint_sha256 in {"<fp>" ...})`.
  * The rule's action is block: any clause that matches blocks the request.
@@ -56,7 +62,9 @@ export function buildWafExpression(opts: WafExpressionOptions): string {
   const hosts = normalizeHostnames(opts.hostnames);
   if (!hosts.length) throw new MtlsError('usage', 'At least one hostname is needed for the WAF rule.');
   const hostSet = `http.host in ${set(hosts)}`;
-  const clauses = [`(${hostSet} and not cf.tls_client_auth.cert_verified)`];
+  const clauses = [opts.nativeRevocation
+    ? `(${hostSet} and (not cf.tls_client_auth.cert_verified or cf.tls_client_auth.cert_revoked))`
+    : `(${hostSet} and not cf.tls_client_auth.cert_verified)`];
   if (opts.issuerSki) clauses.push(`(${hostSet} and cf.tls_client_auth.cert_issuer_ski ne "${normalizeSki(opts.issuerSki)}")`);
   const revoked = [...new Set((opts.revokedFingerprints ?? []).map(normalizeFingerprint))].sort();
   if (revoked.length) clauses.push(`(${hostSet} and cf.tls_client_auth.cert_fingerprint_sha256 in ${set(revoked)})`);

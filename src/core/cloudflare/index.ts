@@ -8,5 +8,14 @@ export {
 } from './expression';
 export { explainCloudflareError, isPermissionError, KNOWN_CODES } from './errors';
 export { originConfigSnippet, cloudflareIpAllowlist, AllowlistKind } from './snippets';
-export { readStatus, planSteps, applySteps, fetchIpRanges, resolveBaseURL } from './plan';
+export { readStatus, planSteps, applySteps, fetchIpRanges, resolveBaseURL, lookupZone } from './plan';
 export { CLOUDFLARE_ORIGIN_PULL_CA_PEM, CLOUDFLARE_ORIGIN_PULL_CA_SHA256 } from './originPullCa';
+export {
+  issueManagedCertificate, listManagedCertificates, revokeManagedCertificate, reactivateManagedCertificate, MANAGED_KEY_TYPES, DEFAULT_MANAGED_DAYS,
+  ManagedCertificate, IssuedManagedCertificate, IssueManagedOptions, ManagedCaOptions, ManagedStatus,
+} from './managedCa';
+export {
+  STATUS_MARK, STATUS_BADGE, STATUS_WORD, CA_MODE_LABEL, APPLICABLE_STEPS, stepText, stepPermissions, allPermissions, planAllowsOwnCa,
+} from './steps';
+export { isNetworkError, isTimeoutError } from './errors';
+export { DEFAULT_TIMEOUT_MS } from './plan';

@@ -1,16 +1,11 @@
-// Public types of the Cloudflare setup plan (issue 5). Shared by the CLI, the extension's guide and tests.
+// Public types of the Cloudflare setup plan. Shared by the CLI, the extension's guide and tests.
 // Keep these stable: the guide (webview + extension adapters) is built against them.
+import type { CaMode, CloudflarePermission, StepId, StepStatus } from './steps';
 
-/** The steps of the guide, in order. Leg 1 = client -> Cloudflare, leg 2 = Cloudflare -> origin. */
-export const STEP_IDS = ['connect', 'upload-ca', 'associate-hostnames', 'waf-rule', 'aop-mode', 'origin-config', 'ssl-mode', 'verify'] as const;
-export type StepId = typeof STEP_IDS[number];
-
-export type StepStatus = 'done' | 'todo' | 'partial' | 'error' | 'unknown' | 'manual';
+export { STEP_IDS } from './steps';
+export type { CaMode, CloudflarePermission, StepId, StepStatus } from './steps';
 
 export type AopMode = 'global' | 'zone' | 'hostname';
-
-/** A token permission, as the Cloudflare dashboard names it when creating an API token. */
-export type CloudflarePermission = 'Zone Read' | 'SSL and Certificates Write' | 'Zone Settings Write' | 'Zone WAF Write';
 
 /** One HTTP call against the Cloudflare API, in the three forms a user may want to see or run. */
 export interface PlannedCall {
@@ -33,6 +28,10 @@ export interface PerformedCall extends PlannedCall {
   ok: boolean;
   /** HTTP status when the call failed. */
   status?: number;
+  /** A create that failed with a timeout or 5xx and was found by a re-read: it did take effect. */
+  confirmedAfterError?: boolean;
+  /** The outcome of the call is not known (it failed, and the re-read that would tell also failed). */
+  outcomeUnknown?: boolean;
   /** True in a dry run: the call was planned, not sent. */
   dryRun?: boolean;
 }
@@ -67,8 +66,13 @@ export interface CloudflareOptions {
   baseURL?: string;
   zoneName: string;
   hostnames: string[];
-  /** The workspace CA (PEM) that signs client certificates (leg 1). */
-  caPem: string;
+  /**
+   * Which CA Cloudflare verifies client certificates against: 'managed' (the zone's Cloudflare-managed CA,
+   * every plan) or 'byo' (the workspace CA in caPem, uploaded to the account; Enterprise only). Default 'byo'.
+   */
+  caMode?: CaMode;
+  /** The workspace CA (PEM) that signs client certificates (leg 1), for caMode 'byo'. */
+  caPem?: string;
   /** Name of the CA in Cloudflare's mTLS certificate store; default derived from the subject CN. */
   caName?: string;
   aopMode: AopMode;
@@ -79,8 +83,15 @@ export interface CloudflareOptions {
   pullCaPem?: string;
   /** SHA-256 fingerprints (hex, any case, colons allowed) of revoked client certificates to block. */
   revokedFingerprints?: string[];
-  /** Also block client certificates whose issuer SKI is not the workspace CA's SKI. */
+  /**
+   * Also block client certificates whose issuer SKI is not the workspace CA's SKI (caMode 'byo'). Default:
+   * on when another CA (another upload, or the managed CA) is associated with a target hostname; false opts out.
+   */
   pinIssuerSki?: boolean;
+  /** Zone-level AOP rotation: delete the older zone certificates once the new one is active. */
+  replaceOldPullCerts?: boolean;
+  /** Per-call timeout in ms (default 30000). A hanging API ends the read or apply with a timeout error. */
+  timeoutMs?: number;
   /** Minimum TLS version for the zone; default '1.2'. */
   minTlsVersion?: '1.0' | '1.1' | '1.2' | '1.3';
   /** Origin server kind for the origin-config snippet; default 'nginx'. */
@@ -95,10 +106,18 @@ export interface ZoneInfo {
   accountId: string;
   accountName?: string;
   plan?: string;
+  /** The plan's legacy id (free, pro, business, enterprise). */
+  planId?: string;
+  /** Whether the plan allows uploading your own CA (Enterprise); undefined when the plan is not known. */
+  ownCaAllowed?: boolean;
 }
 
 export interface SetupStatus {
   zone?: ZoneInfo;
+  /** The CA mode this status was read for. */
+  caMode: CaMode;
+  /** Set when the API could not be reached (network error or timeout): later steps were not read. */
+  unreachable?: ExplainedError;
   /** True when the token verified as active. */
   tokenValid: boolean;
   steps: StepState[];
@@ -111,6 +130,12 @@ export interface SetupStatus {
 }
 
 export interface ExplainedError {
+  /**
+   * What kind of failure: 'network' (the API could not be reached), 'timeout' (no answer in time), 'auth' (the
+   * token was not accepted), 'permission' (accepted, not allowed), 'unknown-outcome' (a create whose result
+   * could not be confirmed), 'api' (Cloudflare refused), 'local' (bad input, nothing sent).
+   */
+  kind?: 'network' | 'timeout' | 'auth' | 'permission' | 'unknown-outcome' | 'api' | 'local';
   /** Cloudflare's error code (1489, 1412, 10000, 9109, ...) when there is one. */
   code?: number;
   /** HTTP status when there is one. */

@@ -2,7 +2,9 @@
 // quick-fixes, CA file reading, ignore markers.
 import { BlockRef, Comment, Dialect, Directive, DirectiveRef, Finding, FindingData, LintFs, LintOptions, LintSettings, ParsedFile, Range, RuleCode, Severity } from './types';
 import { analyzeCaFile, CaFileAnalysis } from './ca';
+import { detectIndentUnit, splitLines } from './text';
 import { LEG2_CODES } from './rules';
+import type { Skipped } from './paths';
 
 export interface LintContext {
   fs: LintFs;
@@ -26,19 +28,39 @@ export interface LintContext {
 /** Files one lint run follows at most through includes (a runaway glob must not read a whole disk). */
 const MAX_FILES = 5000;
 
-/** Reads and parses a file once per run (includes may name it many times), collecting its parse findings. */
-export function loadParsedFile(ctx: LintContext, file: string, parse: (text: string, file: string, options: { deadline: number }) => ParsedFile): ParsedFile | undefined {
+/**
+ * Reads and parses a file once per run (includes may name it many times), collecting its parse findings.
+ * A file that cannot be read (a FIFO, a device, too large) gives an `unreadable` finding at `from`.
+ */
+export function loadParsedFile(ctx: LintContext, file: string, parse: (text: string, file: string, options: { deadline: number }) => ParsedFile, from?: Directive): ParsedFile | undefined {
   const cached = ctx.cache.get(file);
   if (cached) return cached;
   if (ctx.cache.size >= MAX_FILES) return undefined;
   const text = ctx.fs.readFile(file);
-  if (text === undefined) return undefined;
+  if (text === undefined) {
+    const why = ctx.fs.problem?.(file);
+    if (why && from) reportSkipped(ctx, from, [{ path: file, why }]);
+    return undefined;
+  }
   const pf = parse(text, file, { deadline: ctx.deadline });
   ctx.cache.set(file, pf);
   ctx.texts.set(file, text);
   ctx.files.push(pf);
-  ctx.findings.push(...pf.findings);
+  for (const f of pf.findings) ctx.findings.push(f);
   return pf;
+}
+
+/** `unreadable` findings at an include directive for the paths it matched that are not read. */
+export function reportSkipped(ctx: LintContext, d: Directive, skipped: Skipped[]): void {
+  const seen = new Set<string>();
+  for (const s of skipped) {
+    if (seen.has(s.path)) continue;
+    seen.add(s.path);
+    const key = `skipped\0${d.file}\0${d.line}\0${s.path}`;
+    if (ctx.memo.has(key)) continue;
+    ctx.memo.set(key, true);
+    ctx.findings.push(finding(d.file, d.args[0] ?? d.nameRange, 'error', 'unreadable', `${d.name} ${d.args[0]?.value ?? ''}: ${s.path} was not read: ${s.why}. Only regular files are read as configs.`));
+  }
 }
 
 /** Memoizes `fn` under `key` for this lint run. */
@@ -101,27 +123,9 @@ export function eolOf(ctx: LintContext, file: string): string {
   return n > 0 && t[n - 1] === '\r' ? '\r\n' : '\n';
 }
 
-/** The file's indentation unit: a tab, or the smallest positive run of leading spaces (default 4). */
+/** The file's indentation unit ('\t' or some spaces), the same way the quick-fixes detect it. */
 export function indentUnitOf(ctx: LintContext, file: string): string {
-  return memo(ctx, `indent\0${file}`, () => {
-    const t = ctx.texts.get(file) ?? '';
-    let min = Infinity;
-    for (let p = 0; p < t.length; ) {
-      const c = t.charCodeAt(p);
-      if (c === 9) return '\t';
-      if (c === 32) {
-        let q = p + 1;
-        while (t.charCodeAt(q) === 32) q++;
-        const n = q - p;
-        const after = t.charCodeAt(q);
-        if (q < t.length && after !== 9 && after !== 10 && after !== 13 && n < min) min = n;
-      }
-      const nl = t.indexOf('\n', p);
-      if (nl < 0) break;
-      p = nl + 1;
-    }
-    return min === Infinity || min > 8 ? '    ' : ' '.repeat(min);
-  });
+  return memo(ctx, `indent\0${file}`, () => detectIndentUnit(splitLines(ctx.texts.get(file) ?? '')));
 }
 
 function restOfLineIsBlank(ctx: LintContext, file: string, line: number, column: number, dialect: Dialect): boolean {

@@ -1,4 +1,4 @@
-// Origin config linter for Leg 2 (issue 3): public API. Pure TypeScript, no vscode; never throws on bad input.
+// Origin config linter for Leg 2: public API. Pure TypeScript, no vscode; never throws on bad input.
 //
 //   lintText(text, { file, dialect?, settings?, fs?, readFile?, fileExists?, resolveInclude? }) -> Finding[]
 //   lintTextDetailed(...)  -> { dialect, findings, root, files }   (the parse tree as well)

@@ -4,17 +4,7 @@ import { Dialect, Finding, JsonFinding, LintOptions, LintResult, ParsedFile } fr
 import { detectDialect, isLikelyConfigFile } from './detect';
 import { resolveFs } from './fs';
 import { isIgnored, LintContext, lineIgnores } from './common';
-import { parseNginx } from './nginx/parser';
-import { parseApache } from './apache/parser';
-import { lintNginx } from './nginx/analyze';
-import { lintApache } from './apache/analyze';
-import { parseCaddy } from './caddy/parser';
-import { lintCaddy } from './caddy/analyze';
-import { parseHaproxy } from './haproxy/parser';
-import { lintHaproxy } from './haproxy/analyze';
-
-const PARSERS = { nginx: parseNginx, apache: parseApache, caddy: parseCaddy, haproxy: parseHaproxy };
-const ANALYZERS = { nginx: lintNginx, apache: lintApache, caddy: lintCaddy, haproxy: lintHaproxy };
+import { DIALECTS } from './dialects';
 
 const DEFAULT_BUDGET_MS = 5000;
 
@@ -46,7 +36,7 @@ export function lintTextDetailed(text: string, options: LintOptions): LintResult
   };
   let root: ParsedFile;
   try {
-    root = PARSERS[dialect](text, file, { deadline: ctx.deadline });
+    root = DIALECTS[dialect].parse(text, file, { deadline: ctx.deadline });
   } catch (err) {
     // Defensive: the parsers are written not to throw; if one does, say so instead of crashing the caller.
     root = { file, dialect, directives: [], comments: [], findings: [], lineCount: 1 };
@@ -55,10 +45,10 @@ export function lintTextDetailed(text: string, options: LintOptions): LintResult
   ctx.cache.set(file, root);
   ctx.texts.set(file, text);
   ctx.files.push(root);
-  ctx.findings.push(...root.findings);
+  for (const f of root.findings) ctx.findings.push(f);
   if (options.followIncludes === false) ctx.options = { ...options, resolveInclude: () => [] };
   try {
-    ANALYZERS[dialect](ctx, root);
+    DIALECTS[dialect].lint(ctx, root);
   } catch (err) {
     ctx.findings.push({ file, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', code: 'parse-error', message: `Internal error while checking this file: ${(err as Error)?.message ?? err}` });
   }
@@ -86,7 +76,7 @@ function compareFindings(a: Finding, b: Finding): number {
 function dedupe(fs: Finding[]): Finding[] {
   const seen = new Set<string>();
   return fs.filter(f => {
-    const k = `${f.file}\0${f.line}\0${f.column}\0${f.endLine}\0${f.endColumn}\0${f.code}\0${f.data?.caProblem ?? ''}`;
+    const k = `${f.file}\0${f.line}\0${f.column}\0${f.endLine}\0${f.endColumn}\0${f.code}\0${f.data?.caProblem ?? ''}\0${f.code === 'unreadable' ? f.message : ''}`;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;
@@ -141,14 +131,16 @@ export async function lintFiles(paths: string[], options: Omit<LintOptions, 'fil
   const explicit = new Set(paths.map(p => path.resolve(p)));
   const out: Finding[] = [];
   for (const u of unreadable) {
-    out.push({ file: u, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', code: 'unreadable', message: `Cannot read ${u}: it does not exist.` });
+    const why = fs.problem?.(u) ?? 'it does not exist';
+    out.push({ file: u, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', code: 'unreadable', message: `Cannot read ${u}: ${why}.` });
   }
   const covered = new Set<string>();
   for (const f of files) {
     if (covered.has(f)) continue;
     const text = fs.readFile(f);
     if (text === undefined) {
-      out.push({ file: f, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', code: 'unreadable', message: `Cannot read ${f}: permission denied or not a text file.` });
+      const why = fs.problem?.(f) ?? 'permission denied or not a text file';
+      out.push({ file: f, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', code: 'unreadable', message: `Cannot read ${f}: ${why}.` });
       continue;
     }
     const dialect = options.dialect ?? detectDialect(f, text) ?? (explicit.has(f) ? 'nginx' : undefined);

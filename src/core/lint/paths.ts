@@ -31,7 +31,7 @@ function segmentRegex(seg: string): RegExp {
  * Expands an absolute glob to existing files, sorted like glob(3). Directories matched by the last
  * segment are expanded to the files inside them when `dirs` is 'recurse' (Apache), dropped otherwise.
  */
-export function expandGlob(pattern: string, fs: LintFs, dirs: 'recurse' | 'drop', limit = 5000): string[] {
+export function expandGlob(pattern: string, fs: LintFs, dirs: 'recurse' | 'drop', limit = 5000, skipped?: Skipped[]): string[] {
   const abs = path.resolve(pattern);
   const root = path.parse(abs).root;
   const segs = abs.slice(root.length).split(/[\\/]+/).filter(s => s.length > 0);
@@ -58,12 +58,25 @@ export function expandGlob(pattern: string, fs: LintFs, dirs: 'recurse' | 'drop'
   const out: string[] = [];
   for (const c of current) {
     if (fs.fileExists(c)) out.push(c);
-    else if (dirs === 'recurse' && fs.isDirectory(c)) out.push(...listFilesRecursive(c, fs, limit));
+    else if (fs.isDirectory(c)) { if (dirs === 'recurse') for (const f of listFilesRecursive(c, fs, limit, skipped)) out.push(f); }
+    else noteProblem(c, fs, skipped);
   }
   return out;
 }
 
-export function listFilesRecursive(dir: string, fs: LintFs, limit = 5000): string[] {
+/** A path an include matched that is not read (a FIFO, a device, too large), with the reason. */
+export interface Skipped {
+  path: string;
+  why: string;
+}
+
+function noteProblem(p: string, fs: LintFs, skipped?: Skipped[]): void {
+  if (!skipped || !fs.problem || skipped.length >= 100) return;
+  const why = fs.problem(p);
+  if (why) skipped.push({ path: p, why });
+}
+
+export function listFilesRecursive(dir: string, fs: LintFs, limit = 5000, skipped?: Skipped[]): string[] {
   const out: string[] = [];
   const walk = (d: string, depth: number) => {
     if (depth > 16 || out.length >= limit) return;
@@ -73,6 +86,7 @@ export function listFilesRecursive(dir: string, fs: LintFs, limit = 5000): strin
       const p = path.join(d, e);
       if (fs.fileExists(p)) out.push(p);
       else if (fs.isDirectory(p)) walk(p, depth + 1);
+      else noteProblem(p, fs, skipped);
       if (out.length >= limit) return;
     }
   };
@@ -94,12 +108,13 @@ export function isUnder(child: string, parent: string): boolean {
  *   the config says `/etc/nginx/sites-enabled/...`).
  * Returns the matches and the candidate paths tried (first = the "natural" resolution).
  */
-export function resolvePattern(written: string, bases: string[], fs: LintFs, dirs: 'recurse' | 'drop'): { files: string[]; natural: string } {
+export function resolvePattern(written: string, bases: string[], fs: LintFs, dirs: 'recurse' | 'drop', skipped?: Skipped[]): { files: string[]; natural: string } {
   const glob = hasGlob(written);
   const match = (p: string): string[] => {
-    if (glob) return expandGlob(p, fs, dirs);
+    if (glob) return expandGlob(p, fs, dirs, 5000, skipped);
     if (fs.fileExists(p)) return [p];
-    if (dirs === 'recurse' && fs.isDirectory(p)) return listFilesRecursive(p, fs);
+    if (dirs === 'recurse' && fs.isDirectory(p)) return listFilesRecursive(p, fs, 5000, skipped);
+    noteProblem(p, fs, skipped);
     return [];
   };
   const uniqBases = [...new Set(bases.filter(b => !!b).map(b => path.resolve(b)))];

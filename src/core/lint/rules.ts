@@ -82,6 +82,17 @@ export const RULES: Record<RuleCode, RuleInfo> = {
       'enough. Set `ssl_verify_depth 1;` / `SSLVerifyDepth 1` so longer chains are refused.',
     docs: NGX + '#ssl_verify_depth',
   },
+  'leg2-per-directory-verify': {
+    severity: 'warning',
+    title: 'Client certificate required only for some paths',
+    explanation:
+      'Apache `SSLVerifyClient require` inside `<Location>` / `<Directory>` asks for the client certificate ' +
+      'after the handshake: TLS 1.2 renegotiation or TLS 1.3 post-handshake authentication. Whether ' +
+      'Cloudflare\'s connections to the origin answer that is not documented, so Cloudflare may be refused; ' +
+      'and paths outside those sections stay open. Require the certificate for the whole virtual host ' +
+      '(`SSLVerifyClient require` in the `<VirtualHost>`).',
+    docs: APA + '#sslverifyclient',
+  },
   'tls-no-certificate': {
     severity: 'error',
     title: 'TLS site without a server certificate or key',
@@ -117,4 +128,5 @@ export const LEG2_CODES: readonly RuleCode[] = [
   'leg2-ca-file',
   'leg2-trusted-not-sent',
   'leg2-verify-depth',
+  'leg2-per-directory-verify',
 ];

@@ -1,4 +1,4 @@
-// Public types of the origin-config linter (issue 3). Pure data: no vscode, no fs.
+// Public types of the origin-config linter. Pure data: no vscode, no fs.
 //
 // Positions everywhere are 1-based lines and 1-based columns counted in UTF-16 code units of the
 // file's text (what a JS string index and VS Code's Position count), a tab counting as one column.
@@ -141,6 +141,7 @@ export type RuleCode =
   | 'leg2-ca-file'
   | 'leg2-trusted-not-sent'
   | 'leg2-verify-depth'
+  | 'leg2-per-directory-verify'
   | 'tls-no-certificate'
   | 'parse-error'
   | 'unreadable';
@@ -276,6 +277,11 @@ export interface LintFs {
   /** Entries (names, not paths) of a folder, or undefined when it is not a readable folder. */
   listDir(path: string): string[] | undefined;
   isDirectory(path: string): boolean;
+  /**
+   * Why a path that exists cannot be read as a config (a FIFO, a device, larger than the size cap), or
+   * undefined. Used to turn such paths into `unreadable` findings instead of silently skipping them.
+   */
+  problem?(path: string): string | undefined;
 }
 
 export interface LintSettings {
@@ -298,6 +304,11 @@ export interface LintSettings {
   nginxPrefix?: string;
   /** Apache ServerRoot (default: a ServerRoot directive, else the main file's folder). */
   apacheServerRoot?: string;
+  /**
+   * Path of the client CA on the server, written into suggestions (setting mtls.lint.serverCaPath.<dialect>;
+   * default /etc/nginx/cloudflare/origin-pull-ca.pem, /etc/apache2/cloudflare/origin-pull-ca.pem).
+   */
+  serverCaPath?: string;
   /** Apache `-D` names considered defined (for `<IfDefine>`), in addition to `Define`s. */
   apacheDefines?: string[];
 }

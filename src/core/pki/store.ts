@@ -498,3 +498,76 @@ export function trackedKeys(root: string): Promise<string[]> {
     });
   });
 }
+
+// ---- certificates signed by a zone's Cloudflare-managed CA ----------------------------------
+// Cloudflare keeps that CA's key; the store keeps what it signed for us, with the key made here and a
+// small record of the API object (id, zone) next to each certificate: <store>/cloudflare-managed/<zone>/<name>.{pem,key,json}.
+
+/** Folder of the Cloudflare-managed CA of `zone` in the store. */
+export function managedCaDir(root: string, zone: string): string {
+  const z = zone.trim().toLowerCase().replace(/\.$/, '');
+  if (!/^[a-z0-9][a-z0-9.-]{0,252}$/.test(z) || z.includes('..')) throw new MtlsError('bad-name', `"${zone}" is not a zone name.`);
+  return path.join(path.resolve(root), 'cloudflare-managed', z);
+}
+
+export interface ManagedCertificateFiles {
+  name: string;
+  certPath: string;
+  keyPath?: string;
+  recordPath: string;
+  /** The JSON record (id, zone, ...), as written. */
+  record: Record<string, unknown>;
+}
+
+/** Writes a certificate signed by the Cloudflare-managed CA, its key (0600) and its record; never overwrites. */
+export async function storeManagedCertificate(root: string, zone: string, name: string, certPem: string, keyPem: string, record: Record<string, unknown>): Promise<ManagedCertificateFiles> {
+  checkName(name, 'certificate name');
+  const dir = managedCaDir(root, zone);
+  const certPath = path.join(dir, `${name}.pem`);
+  const keyPath = path.join(dir, `${name}.key`);
+  const recordPath = path.join(dir, `${name}.json`);
+  await initStore(root);
+  await writeAll([
+    { path: keyPath, data: keyPem, mode: KEY_MODE },
+    { path: certPath, data: certPem, mode: PUBLIC_MODE },
+    { path: recordPath, data: JSON.stringify(record, null, 2) + '\n', mode: PUBLIC_MODE },
+  ]);
+  return { name, certPath, keyPath, recordPath, record };
+}
+
+/** The certificates of a zone's Cloudflare-managed CA folder that have a record ([] when none). */
+export async function listManagedCertificateFiles(root: string, zone: string): Promise<ManagedCertificateFiles[]> {
+  const dir = managedCaDir(root, zone);
+  let names: string[];
+  try {
+    names = (await fs.promises.readdir(dir, { withFileTypes: true })).filter(d => d.isFile() && d.name.endsWith('.json')).map(d => d.name);
+  } catch {
+    return [];
+  }
+  const out: ManagedCertificateFiles[] = [];
+  for (const file of names.sort()) {
+    const name = file.slice(0, -'.json'.length);
+    const recordPath = path.join(dir, file);
+    try {
+      const stat = await fs.promises.stat(recordPath);
+      if (stat.size > 64 * 1024) continue;
+      const record = JSON.parse(await fs.promises.readFile(recordPath, 'utf8')) as Record<string, unknown>;
+      const certPath = path.join(dir, `${name}.pem`);
+      const keyPath = path.join(dir, `${name}.key`);
+      if (!(await exists(certPath))) continue;
+      out.push({ name, certPath, keyPath: (await exists(keyPath)) ? keyPath : undefined, recordPath, record });
+    } catch {
+      // A broken record is skipped: the certificate itself still shows in the store's tree.
+    }
+  }
+  return out;
+}
+
+/** Updates the record of a managed-CA certificate (e.g. its last known status). */
+export async function updateManagedCertificateRecord(recordPath: string, record: Record<string, unknown>): Promise<void> {
+  try {
+    await writeFileAtomic(recordPath, JSON.stringify(record, null, 2) + '\n', { mode: PUBLIC_MODE, overwrite: true });
+  } catch (err) {
+    throw fsError(err, path.dirname(recordPath));
+  }
+}

@@ -7,6 +7,7 @@ import { describeError } from '../../core/errors';
 import type { Shared } from '../context';
 import { registerCommands } from './commands';
 import { ExpiryDecorationProvider } from './decorations';
+import { registerManagedCaCommands } from './managedCa';
 import { INSPECT_SCHEME, InspectDocumentProvider } from './inspectDocument';
 import { CertificateTreeProvider, CloudflareLegStatus, ExplorerNode, StoreModel } from './tree';
 
@@ -42,6 +43,7 @@ export function registerExplorer(shared: Shared): ExplorerApi {
     vscode.window.registerFileDecorationProvider(decorations),
     vscode.workspace.registerTextDocumentContentProvider(INSPECT_SCHEME, inspect),
     ...registerCommands({ shared, tree, view: treeView, inspect }),
+    ...registerManagedCaCommands(shared, tree.managed, () => tree.refresh()),
   );
 
   // ---- the view's message and badge ------------------------------------------------------------

@@ -1,14 +1,16 @@
 // The Certificates view: CAs at the top, under each the certificates its key signed (core's listStore
 // decides by signature, not by folder), then certificates no store CA signed, then unreadable files.
 import * as path from 'path';
+import { STATUS_MARK } from '../../core/cloudflare/steps';
 import * as vscode from 'vscode';
 import type { CaEntry, StoreEntry, StoreProblem, StoreTree } from '../../core/pki';
 import { describeError } from '../../core/errors';
 import type { Shared } from '../context';
 import { describeEntry, expiryStatus, ExpiryStatus, tooltipMarkdown } from './present';
 import { statusUri } from './decorations';
+import { ManagedCaLive, ManagedCaNode, managedCaNodes, managedZoneOf } from './managedCa';
 
-export type ExplorerNode = CaNode | CertNode | GroupNode | ProblemNode;
+export type ExplorerNode = CaNode | CertNode | GroupNode | ProblemNode | ManagedCaNode;
 
 interface NodeBase {
   /** Unique in the tree (the same certificate may sit under two CAs that share a key). */
@@ -76,7 +78,9 @@ export function buildModel(root: string, store: StoreTree): StoreModel {
   // CAs only reachable through a cycle (two CAs signing each other) still get a row.
   for (const ca of store.cas) if (!model.byPath.has(ca.certPath)) model.roots.push(caNode(ca, undefined, new Set()));
 
-  const orphans = store.orphans.filter(o => !model.byPath.has(o.certPath)).sort(byName);
+  // Certificates of a zone's Cloudflare-managed CA (its key stays at Cloudflare) get their own node.
+  model.roots.push(...managedCaNodes(root, store.orphans.filter(o => !model.byPath.has(o.certPath)), (e, parent) => certNode(e, parent)));
+  const orphans = store.orphans.filter(o => !model.byPath.has(o.certPath) && !managedZoneOf(root, o.certPath)).sort(byName);
   if (orphans.length) {
     const group: GroupNode = { kind: 'group', group: 'orphans', id: '/orphans', label: 'Not issued by a CA in the store', children: [] };
     group.children = orphans.map(o => certNode(o, group));
@@ -126,7 +130,7 @@ export interface CloudflareLegStatus {
   pullCertPath?: string;
 }
 
-const LEG_MARK: Record<string, string> = { done: '✓', todo: '✗', partial: '◐', error: '!', unknown: '?', manual: '…' };
+const LEG_MARK: Record<string, string> = STATUS_MARK;
 
 export class CertificateTreeProvider implements vscode.TreeDataProvider<ExplorerNode> {
   private readonly changed = new vscode.EventEmitter<ExplorerNode | undefined>();
@@ -138,8 +142,13 @@ export class CertificateTreeProvider implements vscode.TreeDataProvider<Explorer
   private latest: StoreModel = EMPTY;
   private generation = 0;
   private cloudflare: CloudflareLegStatus | undefined;
+  /** Live status of the Cloudflare-managed CAs' certificates. */
+  readonly managed: ManagedCaLive;
 
-  constructor(private readonly shared: Shared) {}
+  constructor(private readonly shared: Shared) {
+    this.managed = new ManagedCaLive(shared);
+    this.managed.onDidChange(() => this.changed.fire(undefined));
+  }
 
   /** Shows each leg's Cloudflare status next to the CA (leg 1) and the origin-pull certificate (leg 2) it concerns. */
   setCloudflareStatus(status: CloudflareLegStatus | undefined): void {
@@ -162,6 +171,7 @@ export class CertificateTreeProvider implements vscode.TreeDataProvider<Explorer
   dispose() {
     this.changed.dispose();
     this.loaded.dispose();
+    this.managed.dispose();
   }
 
   /** The last model that finished loading (possibly stale by a refresh in flight). */
@@ -200,6 +210,7 @@ export class CertificateTreeProvider implements vscode.TreeDataProvider<Explorer
       void vscode.commands.executeCommand('setContext', 'mtls.storeLoaded', true);
       void vscode.commands.executeCommand('setContext', 'mtls.storeEmpty', model.roots.length === 0);
       this.loaded.fire(model);
+      this.managed.refresh(model.roots.filter((n): n is ManagedCaNode => n.kind === 'managed-ca').map(n => n.zone));
     }
     return model;
   }
@@ -207,6 +218,7 @@ export class CertificateTreeProvider implements vscode.TreeDataProvider<Explorer
   async getChildren(node?: ExplorerNode): Promise<ExplorerNode[]> {
     if (!node) return (await this.load()).roots;
     if (node.kind === 'ca' || node.kind === 'group') return node.children;
+    if (node.kind === 'managed-ca') return node.children as ExplorerNode[];
     return [];
   }
 
@@ -216,6 +228,7 @@ export class CertificateTreeProvider implements vscode.TreeDataProvider<Explorer
 
   getTreeItem(node: ExplorerNode): vscode.TreeItem {
     const days = warnDays();
+    if (node.kind === 'managed-ca') return this.managed.treeItem(node);
     if (node.kind === 'group') {
       const item = new vscode.TreeItem(node.label, node.group === 'archive' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
       item.id = node.id;
@@ -242,13 +255,13 @@ export class CertificateTreeProvider implements vscode.TreeDataProvider<Explorer
     // was a leaf when the tree first drew it would otherwise come back collapsed).
     const item = new vscode.TreeItem(label, node.kind === 'ca' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = node.id;
-    const cloudflare = this.cloudflareLabel(node);
+    const cloudflare = this.cloudflareLabel(node) ?? (node.parent?.kind === 'managed-ca' ? this.managed.describe(e.certPath) : undefined);
     item.description = cloudflare ? `${describeEntry(e, days)} · ${cloudflare}` : describeEntry(e, days);
     item.resourceUri = statusUri(e.certPath, status);
     const md = new vscode.MarkdownString(tooltipMarkdown(e, days));
     md.supportThemeIcons = true;
     item.tooltip = md;
-    item.contextValue = contextValue(node, this.latest);
+    item.contextValue = contextValue(node, this.latest) + (node.parent?.kind === 'managed-ca' ? ' cf-managed' : '');
     const icon = e.revoked ? 'circle-slash' : node.kind === 'ca' ? (e.keyPath ? 'verified' : 'shield') : PROFILE_ICONS[e.info.profile ?? ''] ?? 'file-binary';
     item.iconPath = new vscode.ThemeIcon(icon, statusColor(status));
     if (node.kind === 'cert') {

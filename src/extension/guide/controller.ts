@@ -6,14 +6,13 @@
 import * as vscode from 'vscode';
 import type { ApplyProgress, ApplyReport, PlannedCall, StepId } from '../../core/cloudflare/types';
 import { describeError } from '../../core/errors';
+import { STEP_META } from '../../core/cloudflare/steps';
 import { requireTrust } from '../context';
 import { AllowlistFormat, ORIGIN_SERVER_LABELS, OriginServer, TestLegChoice, TestLegReport, ToExtension, ToWebview, parseToExtension } from './protocol';
 import { GuideService, Inputs } from './service';
 import { scrub } from './token';
 
-const STEP_NUMBER: Record<StepId, number> = {
-  'connect': 0, 'upload-ca': 1, 'associate-hostnames': 2, 'waf-rule': 3, 'aop-mode': 4, 'origin-config': 5, 'ssl-mode': 6, 'verify': 7,
-};
+const STEP_NUMBER = Object.fromEntries(Object.entries(STEP_META).map(([id, m]) => [id, m.number])) as Record<StepId, number>;
 
 /** The interactive parts, replaceable in tests (a modal dialog would wait for a click forever). */
 export interface GuideUi {
@@ -37,7 +36,6 @@ export function describeCall(c: PlannedCall): string {
 }
 
 export class GuideController implements vscode.Disposable {
-  private busy: string | undefined;
   /** Reads and writes run one after the other (a click on Apply waits for a background read). */
   private chain: Promise<unknown> = Promise.resolve();
   /** The write job queued or running, if any: a second one is refused, not queued. */
@@ -94,6 +92,9 @@ export class GuideController implements vscode.Disposable {
       case 'chooseCa': return this.chooseCa();
       case 'choosePullCert': return this.choosePullCert();
       case 'setAopMode': await this.service.updateSetting('cloudflare.aopMode', m.mode); return;
+      case 'setCaMode': await this.service.updateSetting('cloudflare.caMode', m.mode); return;
+      case 'replaceOldPullCert': await this.replaceOldPullCert(); return;
+      case 'issueManagedCert': await vscode.commands.executeCommand('mtls.issueManagedCertificate'); return;
       case 'setOriginServer': await this.service.setOriginServer(m.server); await this.postView(); return;
       case 'apply': await this.apply([m.step]); return;
       case 'dryRun': await this.dryRun(m.steps); return;
@@ -122,7 +123,6 @@ export class GuideController implements vscode.Disposable {
   }
 
   private async setBusy(busy: string | undefined) {
-    this.busy = busy;
     await this.post({ type: 'busy', busy });
   }
 
@@ -179,7 +179,7 @@ export class GuideController implements vscode.Disposable {
     await this.setBusy('Reading the live state from Cloudflare…');
     try {
       const { status, error } = await this.service.readStatus(inputs);
-      await this.post({ type: 'status', status, error: error && { message: error.message, meaning: error.meaning, code: error.code } });
+      await this.post({ type: 'status', status, error: error && { message: error.message, meaning: error.meaning, code: error.code, kind: error.kind } });
     } finally {
       await this.setBusy(undefined);
     }
@@ -249,6 +249,24 @@ export class GuideController implements vscode.Disposable {
   /** Applies the given steps (all missing ones when undefined); stops at the first failure. */
   apply(steps: StepId[] | undefined): Promise<ApplyReport | undefined> {
     return this.writeJob('Applying a Cloudflare step', inputs => this.applyNow(inputs, steps));
+  }
+
+  /** Zone-level AOP rotation: after a confirmation, removes the older certificate(s) so one active remains. */
+  replaceOldPullCert(): Promise<ApplyReport | undefined> {
+    return this.writeJob('Removing the older origin-pull certificate', async inputs => {
+      const core = await this.service.loadCore();
+      const options = { ...inputs.options!, replaceOldPullCerts: true };
+      const plan = await core.applySteps(options, { steps: ['aop-mode'], dryRun: true });
+      const deletes = plan.calls.filter(c => c.method === 'DELETE');
+      if (!deletes.length) {
+        await this.post({ type: 'notice', level: 'info', text: 'Nothing to remove: no older certificate, or the new one is not active yet.' });
+        return plan;
+      }
+      const ok = await this.ui.confirm(`Remove ${deletes.length} older origin-pull certificate(s)?`,
+        `${deletes.map(describeCall).join('\n')}\n\nYour new certificate is active; Cloudflare then presents only it to the origin.`, 'Remove');
+      if (!ok) return undefined;
+      return this.applyNow({ ...inputs, options }, ['aop-mode']);
+    });
   }
 
   private async applyNow(inputs: Inputs, steps: StepId[] | undefined): Promise<ApplyReport> {

@@ -3,14 +3,15 @@
 // `vscode` or Node, so the webview bundle can include it.
 //
 // Rule: nothing secret crosses this boundary. The API token is only ever reported as set / not set.
-import type { AopMode, ApplyReport, ExplainedError, PlannedCall, SetupStatus, StepId } from '../../core/cloudflare/types';
+import type { AopMode, ApplyReport, CaMode, ExplainedError, PlannedCall, SetupStatus, StepId } from '../../core/cloudflare/types';
+import { APPLICABLE_STEPS, STEP_IDS } from '../../core/cloudflare/steps';
 
-export type { AopMode, ApplyReport, ExplainedError, PlannedCall, SetupStatus, StepId };
+export type { AopMode, ApplyReport, CaMode, ExplainedError, PlannedCall, SetupStatus, StepId };
 
-/** The steps of the guide, in order (mirrors core's STEP_IDS, kept here so the webview needs no core code). */
-export const GUIDE_STEPS: readonly StepId[] = ['connect', 'upload-ca', 'associate-hostnames', 'waf-rule', 'aop-mode', 'origin-config', 'ssl-mode', 'verify'];
-/** Steps that the API can perform (the others are shown, not applied). */
-export const APPLICABLE_STEPS: readonly StepId[] = ['upload-ca', 'associate-hostnames', 'waf-rule', 'aop-mode', 'ssl-mode'];
+/** The steps of the guide, in order (the core catalogue; dependency-free, so the webview bundles it). */
+export const GUIDE_STEPS: readonly StepId[] = STEP_IDS;
+export { APPLICABLE_STEPS };
+export const CA_MODES: readonly CaMode[] = ['managed', 'byo'];
 export const AOP_MODES: readonly AopMode[] = ['global', 'zone', 'hostname'];
 export const ORIGIN_SERVERS = ['nginx', 'apache', 'caddy', 'haproxy'] as const;
 /** How each origin server is named to people. */
@@ -44,6 +45,13 @@ export interface GuideView {
   caMissing?: string;
   /** How many CAs the store holds (0: the guide offers to create one). */
   caCount: number;
+  /** The CA mode in use: the setting, or (setting 'auto') preselected from the zone's plan. */
+  caMode: CaMode;
+  /** True when the mode was preselected from the plan (setting mtls.cloudflare.caMode is 'auto'). */
+  caModeFromPlan: boolean;
+  /** The zone's plan, when known, and whether it allows your own CA. */
+  plan?: string;
+  ownCaAllowed?: boolean;
   aopMode: AopMode;
   /** The origin-pull client certificate from the store (aopMode zone/hostname). */
   pullCert?: StoreItemView;
@@ -73,6 +81,11 @@ export type ToExtension =
   | { type: 'editHostnames' }
   | { type: 'chooseCa' }
   | { type: 'setAopMode'; mode: AopMode }
+  | { type: 'setCaMode'; mode: CaMode }
+  /** Zone-level AOP rotation: remove the older certificate (after a confirmation). */
+  | { type: 'replaceOldPullCert' }
+  /** Issue a client certificate from the zone's Cloudflare-managed CA (the Certificates view's command). */
+  | { type: 'issueManagedCert' }
   | { type: 'choosePullCert' }
   | { type: 'setOriginServer'; server: OriginServer }
   | { type: 'apply'; step: StepId }
@@ -90,7 +103,7 @@ export type ToExtension =
 export type ToWebview =
   | { type: 'view'; view: GuideView }
   /** The live read. `status` is absent when it could not be read; `error` says why. */
-  | { type: 'status'; status?: SetupStatus; error?: { message: string; meaning?: string; code?: number } }
+  | { type: 'status'; status?: SetupStatus; error?: { message: string; meaning?: string; code?: number; kind?: ExplainedError['kind'] } }
   | { type: 'busy'; busy?: string }
   | { type: 'progress'; message: string; step?: StepId; phase?: string }
   | { type: 'dryRun'; steps: StepId[]; calls: PlannedCall[]; /** true while the confirmation dialog is open */ pending: boolean }
@@ -103,7 +116,7 @@ export type ToWebview =
 export interface WebviewState {
   view?: GuideView;
   status?: SetupStatus;
-  statusError?: { message: string; meaning?: string; code?: number };
+  statusError?: { message: string; meaning?: string; code?: number; kind?: ExplainedError['kind'] };
   report?: ApplyReport;
   dryRun?: { steps: StepId[]; calls: PlannedCall[]; pending: boolean };
   testLeg?: TestLegReport;
@@ -128,10 +141,12 @@ export function parseToExtension(raw: unknown): { ok: true; msg: ToExtension } |
   if (extra.length) return bad(`unexpected field(s) ${extra.join(', ')}`);
   switch (m.type) {
     case 'ready': case 'refresh': case 'manageTrust': case 'setToken': case 'clearToken': case 'editZone': case 'editHostnames':
-    case 'chooseCa': case 'choosePullCert': case 'applyAll': case 'openCaFile':
+    case 'chooseCa': case 'choosePullCert': case 'applyAll': case 'openCaFile': case 'replaceOldPullCert': case 'issueManagedCert':
       return { ok: true, msg: { type: m.type } };
     case 'setAopMode':
       return oneOf(AOP_MODES, m.mode) ? { ok: true, msg: { type: 'setAopMode', mode: m.mode } } : bad('mode must be global, zone or hostname');
+    case 'setCaMode':
+      return oneOf(CA_MODES, m.mode) ? { ok: true, msg: { type: 'setCaMode', mode: m.mode } } : bad('mode must be managed or byo');
     case 'setOriginServer':
     case 'insertOriginConfig':
     case 'copyOriginConfig':

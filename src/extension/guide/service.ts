@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import * as fs from 'fs/promises';
 import * as path from 'path';
 import type * as CoreCloudflare from '../../core/cloudflare';
-import type { AopMode, CloudflareOptions, ExplainedError, SetupStatus, StepStatus } from '../../core/cloudflare/types';
+import type { AopMode, CaMode, CloudflareOptions, ExplainedError, SetupStatus, StepStatus, ZoneInfo } from '../../core/cloudflare/types';
+import { STEP_META } from '../../core/cloudflare/steps';
 import type { CaEntry, StoreEntry, StoreTree } from '../../core/pki/types';
 import { describeError } from '../../core/errors';
 import { Shared } from '../context';
@@ -23,6 +24,8 @@ export interface GuideSettings {
   hostnames: string[];
   apiBaseUrl: string;
   aopMode: AopMode;
+  /** 'auto': preselected from the zone's plan (managed unless the plan allows your own CA and the store has one). */
+  caMode: CaMode | 'auto';
   caName: string;
   pinIssuerSki: boolean;
   minTlsVersion: '1.0' | '1.1' | '1.2' | '1.3';
@@ -70,6 +73,8 @@ export class GuideService implements vscode.Disposable {
   /** Settings, token or store changed: the view must be rebuilt and the status read again. */
   readonly onDidChangeInputs = this.inputsEmitter.event;
   private readonly subs: vscode.Disposable[] = [];
+  /** The zone's plan, looked up once per zone and API base (it decides the preselected CA mode). */
+  private zoneCache: { key: string; zone?: ZoneInfo } | undefined;
 
   constructor(readonly shared: Shared, readonly tokens: TokenStore, private readonly coreLoader: () => Promise<CoreModule> = () => import('../../core/cloudflare')) {
     this.subs.push(
@@ -82,6 +87,7 @@ export class GuideService implements vscode.Disposable {
   }
 
   private inputsChanged() {
+    this.zoneCache = undefined;
     this.inputsEmitter.fire();
   }
 
@@ -104,6 +110,7 @@ export class GuideService implements vscode.Disposable {
       hostnames: stringList(c.get('cloudflare.hostnames')),
       apiBaseUrl: (c.get<string>('cloudflare.apiBaseUrl') ?? '').trim(),
       aopMode: aop === 'zone' || aop === 'hostname' ? aop : 'global',
+      caMode: ((m: string | undefined) => (m === 'managed' || m === 'byo' ? m : 'auto'))(c.get<string>('cloudflare.caMode')),
       caName: (c.get<string>('cloudflare.caName') ?? '').trim(),
       pinIssuerSki: c.get<boolean>('cloudflare.pinIssuerSki') ?? false,
       minTlsVersion: tls === '1.0' || tls === '1.1' || tls === '1.3' ? tls : '1.2',
@@ -169,6 +176,23 @@ export class GuideService implements vscode.Disposable {
     return usable.sort((a, b) => rank(a) - rank(b) || b.info.notBefore.getTime() - a.info.notBefore.getTime());
   }
 
+  /** The zone and its plan (cached); undefined when it cannot be looked up (no token, network, ...). */
+  async zoneInfo(s = this.settings()): Promise<ZoneInfo | undefined> {
+    if (!s.zone || !vscode.workspace.isTrusted) return undefined;
+    const key = `${this.apiBase(s)} ${s.zone}`;
+    if (this.zoneCache?.key === key) return this.zoneCache.zone;
+    const token = await this.tokens.get();
+    if (!token) return undefined;
+    try {
+      const core = await this.loadCore();
+      const zone = await core.lookupZone({ token, baseURL: this.apiBase(s), zoneName: s.zone, timeoutMs: 15000 });
+      this.zoneCache = { key, zone };
+      return zone;
+    } catch {
+      return undefined; // the full read reports why
+    }
+  }
+
   /** Everything the guide needs before it can read the live state, and what is missing. */
   async inputs(): Promise<Inputs> {
     const s = this.settings();
@@ -182,12 +206,15 @@ export class GuideService implements vscode.Disposable {
     const chosenPull = this.shared.context.workspaceState.get<string>(PULL_CERT_KEY) ?? this.testLegPullCert();
     const pullCert = s.aopMode === 'global' ? undefined
       : pulls.find(p => p.certPath === chosenPull) ?? pulls.find(p => p.info.profile === 'origin-pull');
+    const zone = s.caMode === 'auto' && tokenSet ? await this.zoneInfo(s) : this.zoneCache?.zone;
+    // Preselection from the plan: your own CA only where the plan allows it and the store has one.
+    const caMode: CaMode = s.caMode !== 'auto' ? s.caMode : zone?.ownCaAllowed && cas.length ? 'byo' : 'managed';
     const missing: GuideView['missing'] = [];
     if (!trusted) missing.push('trust');
     if (!tokenSet) missing.push('token');
     if (!s.zone) missing.push('zone');
     if (!s.hostnames.length) missing.push('hostnames');
-    if (!ca) missing.push('ca');
+    if (caMode === 'byo' && !ca) missing.push('ca');
     if (s.aopMode !== 'global' && !pullCert) missing.push('pullCert');
     const commands = await vscode.commands.getCommands(true);
     const view: GuideView = {
@@ -198,6 +225,10 @@ export class GuideService implements vscode.Disposable {
       ca: ca ? itemView(ca) : undefined,
       caMissing: s.caName && !ca ? s.caName : undefined,
       caCount: cas.length,
+      caMode,
+      caModeFromPlan: s.caMode === 'auto',
+      plan: zone?.plan,
+      ownCaAllowed: zone?.ownCaAllowed,
       aopMode: s.aopMode,
       pullCert: pullCert ? itemView(pullCert) : undefined,
       pinIssuerSki: s.pinIssuerSki,
@@ -213,7 +244,8 @@ export class GuideService implements vscode.Disposable {
   /** The complete core options (with the token) or the inputs that are missing. */
   async options(): Promise<Inputs> {
     const inputs = await this.inputs();
-    if (inputs.view.missing.length || !inputs.ca) return inputs;
+    const managed = inputs.view.caMode === 'managed';
+    if (inputs.view.missing.length || (!managed && !inputs.ca)) return inputs;
     const token = await this.tokens.get();
     if (!token) return { ...inputs, view: { ...inputs.view, missing: ['token'] } };
     const s = this.settings();
@@ -231,13 +263,15 @@ export class GuideService implements vscode.Disposable {
       baseURL: this.apiBase(s),
       zoneName: s.zone,
       hostnames: s.hostnames,
-      caPem: inputs.ca.info.pem,
+      caMode: inputs.view.caMode,
+      caPem: managed ? undefined : inputs.ca!.info.pem,
       aopMode: s.aopMode,
       pullCertPem,
       pullKeyPem,
       pullCaPem,
-      revokedFingerprints: inputs.ca.revocations.map(r => r.sha256),
-      pinIssuerSki: s.pinIssuerSki,
+      revokedFingerprints: managed ? undefined : inputs.ca!.revocations.map(r => r.sha256),
+      // The setting turns pinning on; off leaves the automatic pin (another CA on a target hostname) in place.
+      pinIssuerSki: managed ? undefined : s.pinIssuerSki ? true : undefined,
       minTlsVersion: s.minTlsVersion,
       originServer: this.originServer(),
     };
@@ -293,15 +327,15 @@ function itemView(e: StoreEntry): StoreItemView {
 }
 
 export function legSummary(status: SetupStatus, inputs: Inputs): LegSummary {
-  const num = (id: string) => ['connect', 'upload-ca', 'associate-hostnames', 'waf-rule', 'aop-mode', 'origin-config', 'ssl-mode', 'verify'].indexOf(id);
+  const managed = status.caMode === 'managed';
   return {
     leg1: status.legs[1],
     leg2: status.legs[2],
-    caName: inputs.ca?.name,
-    caFingerprint: inputs.ca?.info.fingerprintSha256,
+    caName: managed ? `Cloudflare-managed CA of ${status.zone?.name ?? inputs.view.zone}` : inputs.ca?.name,
+    caFingerprint: managed ? undefined : inputs.ca?.info.fingerprintSha256,
     pullCertPath: inputs.pullCert?.certPath,
     zone: status.zone?.name ?? inputs.view.zone,
-    lines: status.steps.map(s => `${num(s.id)}. ${s.title}: ${s.status}${s.summary ? ` — ${s.summary}` : ''}`),
+    lines: status.steps.map(s => `${STEP_META[s.id].number}. ${s.title}: ${s.status}${s.summary ? ` — ${s.summary}` : ''}`),
     readAt: status.readAt,
   };
 }

@@ -1,9 +1,6 @@
 import * as vscode from 'vscode';
-import type { StepStatus } from '../../core/cloudflare/types';
+import { STATUS_MARK as MARK, STATUS_WORD as WORD } from '../../core/cloudflare/steps';
 import { GuideService, LegSummary } from './service';
-
-const MARK: Record<StepStatus, string> = { done: '✓', todo: '✗', partial: '◐', error: '!', unknown: '?', manual: '…' };
-const WORD: Record<StepStatus, string> = { done: 'done', todo: 'not set up', partial: 'partly set up', error: 'could not be read', unknown: 'unknown', manual: 'manual' };
 
 export function statusBarText(legs: LegSummary | undefined): string {
   return legs ? `$(shield) Leg 1 ${MARK[legs.leg1]} · Leg 2 ${MARK[legs.leg2]}` : '$(shield) Cloudflare mTLS';

@@ -1,10 +1,10 @@
 // Lazy access to the linter and its quick-fixes: the parsers load on the first config linted, not at activation.
 import * as vscode from 'vscode';
-import * as fs from 'fs';
 import * as path from 'path';
 import type * as LintCore from '../../core/lint';
 import type * as LintFixes from '../../core/lint/fixes';
-import type { Dialect, Finding, Severity } from '../../core/lint/types';
+import type { Dialect, Finding, LintFs, Severity } from '../../core/lint/types';
+import { overlayLintFs } from '../../core/lint/fs';
 
 export type Core = typeof LintCore;
 export type Fixes = typeof LintFixes;
@@ -71,17 +71,26 @@ export function findingKey(code: string, r: vscode.Range): string {
   return `${code}@${r.start.line}:${r.start.character}-${r.end.line}:${r.end.character}`;
 }
 
-/** File access for the linter: open editors' unsaved text first, then the disk. */
-export function editorAwareFs(): { readFile(p: string): string | undefined } {
+/**
+ * File access for the linter: open editors' unsaved text first, then the disk through the core's reader
+ * (regular files only, size-capped: a FIFO or a link to /dev/zero in an include glob never blocks the
+ * extension host or fills its memory).
+ */
+export function editorAwareFs(): Pick<LintFs, 'readFile' | 'fileExists' | 'problem'> {
+  return overlayLintFs(openDocumentTexts());
+}
+
+/** The texts of open file documents (unsaved edits included), by normalized path. */
+export function openDocumentTexts(): Map<string, string> {
   const open = new Map<string, string>();
   for (const d of vscode.workspace.textDocuments) if (d.uri.scheme === 'file') open.set(path.normalize(d.uri.fsPath), d.getText());
-  return {
-    readFile(p: string) {
-      const t = open.get(path.normalize(p));
-      if (t !== undefined) return t;
-      try { return fs.readFileSync(p, 'utf8'); } catch { return undefined; }
-    },
-  };
+  return open;
+}
+
+/** The setting mtls.lint.serverCaPath.<dialect> (undefined: the conventional path). */
+export function serverCaSetting(uri: vscode.Uri | undefined, dialect: Dialect): string | undefined {
+  const v = lintConfig(uri).get<string>(`serverCaPath.${dialect}`);
+  return typeof v === 'string' && v.trim() ? v.trim() : undefined;
 }
 
 export function ignoreCodes(uri?: vscode.Uri): string[] {

@@ -1,18 +1,23 @@
-// Origin config linting in the editor (issue 3): diagnostics as you type, quick-fixes, rule explanations and
+// Origin config linting in the editor: diagnostics as you type, quick-fixes, rule explanations and
 // "mTLS: Lint Origin Configs". The linter itself (src/core/lint) loads on the first config linted.
 import * as vscode from 'vscode';
+import * as fs from 'fs';
+import * as path from 'path';
 import { registerMtlsCommand } from '../commands';
 import { Shared } from '../context';
+import { LintWorker } from '../../core/lint/offThread';
 import type { Dialect, Finding } from '../../core/lint/types';
 import {
-  LANGUAGE_DIALECT, RULE_SCHEME, editorAwareFs, findingKey, ignoreCodes, lintConfig, loadCore, matchesConfig,
-  toDiagnostic, toRange, workspaceRootFor,
+  LANGUAGE_DIALECT, RULE_SCHEME, editorAwareFs, findingKey, ignoreCodes, lintConfig, loadCore, matchesConfig, openDocumentTexts,
+  serverCaSetting, toDiagnostic, toRange, workspaceRootFor,
 } from './core';
 import { LintCodeActionProvider, registerFixCommands } from './actions';
 import { RuleDocumentProvider, registerExplain } from './explain';
 import { lintWorkspace } from './workspace';
 
 export const DEBOUNCE_MS = 300;
+/** Longest a lint may run in the worker thread before it is stopped (the editor never waits on it). */
+const WORKER_BUDGET_MS = 10000;
 
 /** Findings behind the diagnostics of one file, for the quick-fixes. */
 export interface FileFindings {
@@ -82,20 +87,38 @@ export class LintController implements vscode.Disposable {
     const dialect = how.dialect ?? core.detectDialect(file, text);
     if (!dialect) { this.clear(doc.uri); return []; } // plain text that is not a config after all
     let findings: Finding[] = [];
-    try {
-      const fsAccess = editorAwareFs();
-      findings = core.lintText(text, {
-        file,
-        dialect,
-        settings: { ignoreCodes: ignoreCodes(doc.uri), workspaceRoot: workspaceRootFor(doc.uri) },
-        readFile: fsAccess.readFile,
-      });
-    } catch (err) {
-      this.shared.log.error(`lint ${file}: ${(err as Error).message}`);
+    const settings = { ignoreCodes: ignoreCodes(doc.uri), workspaceRoot: workspaceRootFor(doc.uri), serverCaPath: serverCaSetting(doc.uri, dialect) };
+    const worker = this.lintWorker();
+    let done = false;
+    if (worker) {
+      // Off the extension host's main thread: it only copies the texts over and the findings back.
+      try {
+        findings = await worker.lint(text, { file, dialect, settings }, openDocumentTexts());
+        done = true;
+      } catch (err) {
+        this.shared.log.warn(`lint ${file} in the worker thread failed (${(err as Error).message}); linting here instead.`);
+      }
+    }
+    if (!done) {
+      try {
+        findings = core.lintText(text, { file, dialect, settings, fs: editorAwareFs() });
+      } catch (err) {
+        this.shared.log.error(`lint ${file}: ${(err as Error).message}`);
+      }
     }
     if (doc.isClosed || doc.version !== version) return findings; // a newer lint is on its way
     this.set(doc.uri, findings.filter(f => samePath(f.file, file)), version);
     return findings;
+  }
+
+  private worker?: LintWorker | null;
+
+  /** The lint worker thread (dist/lintWorker.js), or null when the bundle has none (then lint runs here). */
+  lintWorker(): LintWorker | null {
+    if (this.worker !== undefined) return this.worker;
+    const script = path.join(this.shared.context.extensionPath, 'dist', 'lintWorker.js');
+    this.worker = fs.existsSync(script) ? new LintWorker(script, WORKER_BUDGET_MS) : null;
+    return this.worker;
   }
 
   set(uri: vscode.Uri, findings: Finding[], version?: number): void {
@@ -131,6 +154,7 @@ export class LintController implements vscode.Disposable {
   dispose(): void {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    this.worker?.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

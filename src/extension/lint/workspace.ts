@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import * as fs from 'fs';
 import type { Finding } from '../../core/lint/types';
 import type { LintController } from './index';
-import { LANGUAGE_DIALECT, editorAwareFs, ignoreCodes, includeGlobs, loadCore, workspaceRootFor } from './core';
+import { LANGUAGE_DIALECT, editorAwareFs, ignoreCodes, includeGlobs, loadCore, openDocumentTexts, serverCaSetting, workspaceRootFor } from './core';
 
 const EXCLUDE = '**/{node_modules,.git,.vscode-test,.mtls}/**';
 /** Names searched for content sniffing, beyond mtls.lint.include. */
@@ -41,6 +41,8 @@ export async function lintWorkspace(controller: LintController): Promise<Workspa
     for (const u of included) if (u.scheme === 'file') candidates.set(u.fsPath, { uri: u });
     const openDocs = new Map(vscode.workspace.textDocuments.filter(d => d.uri.scheme === 'file').map(d => [d.uri.fsPath, d]));
     const fsAccess = editorAwareFs();
+    const openTexts = openDocumentTexts();
+    const worker = controller.lintWorker();
     const perFile = new Map<string, Map<string, Finding>>();
     const linted: string[] = [];
     const list = [...candidates.values()].sort((a, b) => a.uri.fsPath.localeCompare(b.uri.fsPath));
@@ -60,8 +62,10 @@ export async function lintWorkspace(controller: LintController): Promise<Workspa
       linted.push(file);
       if (!perFile.has(file)) perFile.set(file, new Map());
       let findings: Finding[] = [];
+      const settings = { ignoreCodes: ignoreCodes(uri), workspaceRoot: workspaceRootFor(uri), serverCaPath: serverCaSetting(uri, dialect) };
       try {
-        findings = core.lintText(text, { file, dialect, settings: { ignoreCodes: ignoreCodes(uri), workspaceRoot: workspaceRootFor(uri) }, readFile: fsAccess.readFile });
+        // In the worker thread when the bundle has one, so the extension host stays responsive.
+        findings = worker ? await worker.lint(text, { file, dialect, settings }, openTexts) : core.lintText(text, { file, dialect, settings, fs: fsAccess });
       } catch (err) {
         log.error(`lint ${file}: ${(err as Error).message}`);
       }

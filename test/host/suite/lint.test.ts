@@ -1,7 +1,9 @@
 // Origin config linting in the real extension host: diagnostics with codes and exact ranges, the rule
 // explanations they link to, every quick-fix through vscode.executeCodeActionProvider, files linted by
-// mtls.lint.include as plain text, and "mTLS: Lint Origin Configs" on files nobody opened.
+// mtls.lint.include as plain text, "mTLS: Lint Origin Configs" on files nobody opened, and hostile includes
+// (a FIFO, a link to /dev/zero) that must give findings, never a hang.
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -160,16 +162,24 @@ describe('Origin config linting', function () {
     assert.ok(titles.includes('Ignore leg2-no-client-auth in this server block (not behind Cloudflare)'));
     assert.ok(titles.includes('Explain leg2-no-client-auth'));
 
+    // Fixes write the CA's path on the server, never this machine's store or the extension's media folder.
     assert.ok(await vscode.workspace.applyEdit(wsAction.edit!));
     assert.strictEqual(doc.getText(), NGINX.replace('ssl_certificate_key /etc/ssl/shop.key;\n',
-      `ssl_certificate_key /etc/ssl/shop.key;\n    ssl_client_certificate ${storeCa};\n    ssl_verify_client on;\n    ssl_verify_depth 1;\n`));
+      'ssl_certificate_key /etc/ssl/shop.key;\n    ssl_client_certificate /etc/nginx/cloudflare/hosttest-ca-ca.pem;\n    ssl_verify_client on;\n    ssl_verify_depth 1;\n'));
+    assert.ok(!doc.getText().includes(workspaceRoot()), 'no path of this machine in the config');
     await vscode.commands.executeCommand('workbench.action.files.revert');
 
     const again = (await diagnosticsWith(doc.uri, ['leg2-no-client-auth'])).find(x => codeOf(x) === 'leg2-no-client-auth')!;
     const cf2 = (await actionsFor(doc.uri, again)).find(a => a.title === cf.title)!;
     assert.ok(await vscode.workspace.applyEdit(cf2.edit!));
     assert.strictEqual(doc.getText(), NGINX.replace('ssl_certificate_key /etc/ssl/shop.key;\n',
-      `ssl_certificate_key /etc/ssl/shop.key;\n    ssl_client_certificate ${pullCa};\n    ssl_verify_client on;\n    ssl_verify_depth 1;\n`));
+      'ssl_certificate_key /etc/ssl/shop.key;\n    ssl_client_certificate /etc/nginx/cloudflare/origin-pull-ca.pem;\n    ssl_verify_client on;\n    ssl_verify_depth 1;\n'));
+    // The action then offers to save the CA file beside the config, where the linter finds it again.
+    assert.strictEqual(cf2.command?.command, 'mtls.lint.saveCaBesideConfig');
+    const saved = await vscode.commands.executeCommand<string>('mtls.lint.saveCaBesideConfig', ...(cf2.command!.arguments ?? []), { ask: false });
+    assert.strictEqual(saved, path.join(path.dirname(doc.uri.fsPath), 'cloudflare', 'origin-pull-ca.pem'));
+    assert.strictEqual(fs.readFileSync(saved, 'utf8'), fs.readFileSync(pullCa, 'utf8'));
+    fs.rmSync(path.dirname(saved), { recursive: true, force: true });
     // once fixed, the warning goes away
     await waitFor(() => !ours(doc.uri).some(x => codeOf(x) === 'leg2-no-client-auth'), 'leg2-no-client-auth to go away');
     await vscode.commands.executeCommand('workbench.action.files.revert');
@@ -228,11 +238,35 @@ describe('Origin config linting', function () {
       const action = actions.find(a => (typeof row.title === 'string' ? a.title === row.title : row.title.test(a.title)));
       assert.ok(action?.edit, `no action ${row.title}; have ${actions.map(a => a.title).join(' | ')}`);
       assert.ok(await vscode.workspace.applyEdit(action.edit));
-      assert.strictEqual(doc.getText(), row.expected(text).replace(/PULLCA/g, pullCa));
+      const serverCa = row.rel.includes('apache2') ? '/etc/apache2/cloudflare/origin-pull-ca.pem' : '/etc/nginx/cloudflare/origin-pull-ca.pem';
+      assert.strictEqual(doc.getText(), row.expected(text).replace(/PULLCA/g, serverCa));
       await waitFor(() => !ours(doc.uri).some(x => codeOf(x) === row.code && x.range.isEqual(d.range)), `${row.code} to go away after the fix`);
       await vscode.commands.executeCommand('workbench.action.files.save');
     });
   }
+
+  it('an include glob matching a FIFO and a link to /dev/zero gives unreadable diagnostics, and the host stays responsive', async function () {
+    if (process.platform === 'win32') this.skip();
+    const dir = path.join(workspaceRoot(), 'hosttest/hostile/inc');
+    fs.mkdirSync(dir, { recursive: true });
+    const fifo = path.join(dir, 'pipe.conf');
+    if (!fs.existsSync(fifo)) execFileSync('mkfifo', [fifo]);
+    const zero = path.join(dir, 'zero.conf');
+    if (!fs.existsSync(zero)) fs.symlinkSync('/dev/zero', zero);
+    const text = `server {\n    listen 443 ssl;\n    ssl_certificate /etc/ssl/a.pem;\n    ssl_certificate_key /etc/ssl/a.key;\n    include ${dir}/*.conf;\n}\n`;
+    const doc = await open('hosttest/hostile/sites-enabled/site', text);
+    const ds = await diagnosticsWith(doc.uri, ['unreadable', 'leg2-no-client-auth']);
+    const unreadable = ds.filter(d => codeOf(d) === 'unreadable').map(d => d.message).sort();
+    assert.strictEqual(unreadable.length, 2, unreadable.join('\n'));
+    assert.match(unreadable.join('\n'), /named pipe/);
+    assert.match(unreadable.join('\n'), /device/);
+    // the extension host still answers commands right away
+    const t0 = Date.now();
+    await vscode.commands.executeCommand('mtls.lint.explain', 'unreadable');
+    assert.ok(Date.now() - t0 < 5000);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+  });
 
   it('lints a file opened as plain text when its path matches mtls.lint.include', async () => {
     const doc = await open('hosttest/etc/sites-enabled/plain-site', NGINX);

@@ -89,7 +89,7 @@ describe('cloudflare: mtls cloudflare CLI', function () {
     assert.strictEqual(r.code, 1);
     assert.match(r.stdout, /Done: connect, upload-ca, associate-hostnames, waf-rule\n/);
     assert.match(r.stdout, /Failed: aop-mode: Cloudflare error 10000: Authentication error/);
-    assert.match(r.stdout, /Zone Settings Write/);
+    assert.match(r.stdout, /Zone > Zone Settings > Edit/);
     assert.match(r.stdout, /Remaining: aop-mode, origin-config, ssl-mode, verify/);
   });
 
@@ -97,7 +97,7 @@ describe('cloudflare: mtls cloudflare CLI', function () {
     const r = await run(['status', ...base], { CLOUDFLARE_BASE_URL: cf.url });
     assert.strictEqual(r.code, 1);
     assert.match(r.stderr, /CLOUDFLARE_API_TOKEN is not set/);
-    assert.match(r.stderr, /Zone WAF Write/);
+    assert.match(r.stderr, /Zone > Zone WAF > Edit/);
     assert.strictEqual((await run(['status', '--zone', 'example.com', '--ca', 'ca.pem'])).code, 2);
     assert.strictEqual((await run(['apply', ...base, '--aop', 'zone'])).code, 2);
     assert.strictEqual((await run(['apply', ...base, '--step', 'nope'])).code, 2);

@@ -10,6 +10,7 @@ import { testPki, TestPki } from './certs';
 const HOSTS = ['api.example.com', 'app.example.com'];
 const API_STEPS: StepId[] = ['connect', 'upload-ca', 'associate-hostnames', 'waf-rule', 'aop-mode', 'ssl-mode'];
 const MANUAL: StepId[] = ['origin-config', 'verify'];
+const CA_ID = '0b8a1f3e-4c2d-4e5f-9a6b-7c8d9e0f1a2b';
 
 describe('cloudflare: plan and apply against the fake API', function () {
   this.timeout(60_000);
@@ -129,6 +130,8 @@ describe('cloudflare: plan and apply against the fake API', function () {
 
   it('updates its own rule in place (by ref) instead of adding a second one, and never unprotects a hostname', async () => {
     await start({
+      mtlsCertificates: [{ pem: pki.clientCa.certPem, id: CA_ID }],
+      hostnameAssociations: [{ mtlsCertificateId: CA_ID, hostnames: HOSTS }],
       wafRules: [
         { id: 'c'.repeat(32), ref: 'their-rule', action: 'block', expression: '(ip.src eq 192.0.2.1)' },
         { id: 'd'.repeat(32), ref: WAF_RULE_REF, action: 'block', expression: '(http.host in {"old.example.com"} and not cf.tls_client_auth.cert_verified)', enabled: false },
@@ -136,7 +139,7 @@ describe('cloudflare: plan and apply against the fake API', function () {
     });
     const fp = 'ab'.repeat(32);
     const report = await applySteps(opts('global', { revokedFingerprints: [fp], pinIssuerSki: true }), { steps: ['waf-rule'] });
-    assert.strictEqual(report.ok, true);
+    assert.strictEqual(report.ok, true, JSON.stringify(report.failed));
     assert.deepStrictEqual(report.calls.map(c => c.method), ['PATCH']);
     const rules = cf.wafRules();
     assert.strictEqual(rules.length, 2);
@@ -247,8 +250,8 @@ describe('cloudflare: plan and apply against the fake API', function () {
     cf.failNext({ method: 'POST', pathPattern: /\/rulesets$/, status: 403, code: 10000, message: 'Authentication error' });
     const r = await applySteps(opts());
     assertPartial(r, 'waf-rule', ['connect', 'upload-ca', 'associate-hostnames'], 10000);
-    assert.strictEqual(r.failed!.error.permission, 'Zone WAF Write');
-    assert.match(r.failed!.error.meaning, /Zone WAF Write/);
+    assert.strictEqual(r.failed!.error.permission, 'Zone > Zone WAF > Edit');
+    assert.match(r.failed!.error.meaning, /Zone > Zone WAF > Edit/);
   });
 
   it('9109 (invalid token): status says so at connect, apply writes nothing', async () => {
@@ -266,19 +269,19 @@ describe('cloudflare: plan and apply against the fake API', function () {
   });
 
   it('a token without Zone Settings Write: each step shows its missing permission, apply stops at the first', async () => {
-    await start({ permissions: ['Zone Read', 'SSL and Certificates Write', 'Zone WAF Write'] });
+    await start({ permissions: ['Zone Read', 'Account SSL and Certificates Write', 'Zone SSL and Certificates Write', 'Zone WAF Write'] });
     const s = await readStatus(opts());
     const by = Object.fromEntries(s.steps.map(x => [x.id, x]));
-    assert.deepStrictEqual(by['aop-mode'].missingPermissions, ['Zone Settings Write']);
-    assert.deepStrictEqual(by['ssl-mode'].missingPermissions, ['Zone Settings Write']);
+    assert.deepStrictEqual(by['aop-mode'].missingPermissions, ['Zone > Zone Settings > Edit']);
+    assert.deepStrictEqual(by['ssl-mode'].missingPermissions, ['Zone > Zone Settings > Edit']);
     assert.strictEqual(by['upload-ca'].status, 'todo');
-    assert.deepStrictEqual(s.missingPermissions, ['Zone Settings Write']);
+    assert.deepStrictEqual(s.missingPermissions, ['Zone > Zone Settings > Edit']);
     assert.strictEqual(by.connect.status, 'partial');
-    assert.ok(by.connect.details!.some(d => /Authenticated Origin Pulls: Zone Settings Write/.test(d)));
+    assert.ok(by.connect.details!.some(d => /Authenticated Origin Pulls: Zone > Zone Settings > Edit/.test(d)));
     const r = await applySteps(opts());
     assertPartial(r, 'aop-mode', ['connect', 'upload-ca', 'associate-hostnames', 'waf-rule']);
     assert.strictEqual(r.failed!.error.status, 403);
-    assert.strictEqual(r.failed!.error.permission, 'Zone Settings Write');
+    assert.strictEqual(r.failed!.error.permission, 'Zone > Zone Settings > Edit');
   });
 
   it('a 403 on a write (read allowed) is reported with the permission that call needs', async () => {
@@ -286,7 +289,7 @@ describe('cloudflare: plan and apply against the fake API', function () {
     cf.failNext({ method: 'PUT', pathPattern: 'hostname_associations', status: 403, code: 10000, message: 'Authentication error' });
     const r = await applySteps(opts());
     assertPartial(r, 'associate-hostnames', ['connect', 'upload-ca'], 10000);
-    assert.strictEqual(r.failed!.error.permission, 'SSL and Certificates Write');
+    assert.strictEqual(r.failed!.error.permission, 'Zone > SSL and Certificates > Edit');
     // Apply again once the permission is there: it carries on where it stopped, without a second upload.
     cf.clearRequests();
     const again = await applySteps(opts());
@@ -300,7 +303,7 @@ describe('cloudflare: plan and apply against the fake API', function () {
     const s = await readStatus(opts('hostname'));
     const by = Object.fromEntries(s.steps.map(x => [x.id, x]));
     assert.strictEqual(by['aop-mode'].status, 'error');
-    assert.deepStrictEqual(by['aop-mode'].missingPermissions, ['SSL and Certificates Write']);
+    assert.deepStrictEqual(by['aop-mode'].missingPermissions, ['Zone > SSL and Certificates > Edit']);
     assert.strictEqual(by['ssl-mode'].status, 'todo');
     assert.deepStrictEqual(s.legs, { 1: 'todo', 2: 'error' });
   });
@@ -318,7 +321,7 @@ describe('cloudflare: plan and apply against the fake API', function () {
     await start({ zoneName: 'other.example' });
     const s = await readStatus(opts());
     assert.strictEqual(s.steps[0].status, 'error');
-    assert.deepStrictEqual(s.steps[0].missingPermissions, ['Zone Read']);
+    assert.deepStrictEqual(s.steps[0].missingPermissions, ['Zone > Zone > Read']);
   });
 
   it('refuses hostnames outside the zone and options without a token', async () => {

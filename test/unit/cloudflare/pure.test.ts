@@ -104,19 +104,25 @@ describe('cloudflare: explaining errors', () => {
     const e1412 = explainCloudflareError(apiError(400, 1412, 'CA not allowed'));
     assert.match(e1412.meaning, /leaf certificate/);
     const e10000 = explainCloudflareError(apiError(403, 10000, 'Authentication error'), 'waf-rule');
-    assert.strictEqual(e10000.permission, 'Zone WAF Write');
-    assert.match(e10000.meaning, /Zone WAF Write/);
+    assert.strictEqual(e10000.permission, 'Zone > Zone WAF > Edit');
+    assert.match(e10000.meaning, /Zone > Zone WAF > Edit/);
+    // 401: the token itself was not accepted (not a permission to add).
     const e9109 = explainCloudflareError(apiError(401, 9109, 'Invalid access token'), 'ssl-mode');
-    assert.match(e9109.meaning, /token/);
-    assert.strictEqual(e9109.permission, 'Zone Settings Write');
+    assert.match(e9109.meaning, /token was not accepted/);
+    assert.strictEqual(e9109.kind, 'auth');
+    assert.strictEqual(e9109.permission, undefined);
+    // 403 with 9109: accepted, but not for this account or zone.
+    const e9109b = explainCloudflareError(apiError(403, 9109, 'Unauthorized to access requested resource'), 'ssl-mode');
+    assert.strictEqual(e9109b.kind, 'permission');
+    assert.strictEqual(e9109b.permission, 'Zone > Zone Settings > Edit');
   });
 
   it('explains a bare 403, 429, 5xx, a network error and an unknown error, and never shows the token', () => {
-    assert.match(explainCloudflareError({ status: 403, errors: [] }, 'upload-ca').meaning, /SSL and Certificates Write/);
+    assert.match(explainCloudflareError({ status: 403, errors: [] }, 'upload-ca').meaning, /Account > SSL and Certificates > Edit/);
     assert.match(explainCloudflareError({ status: 429, errors: [] }).meaning, /Rate limited/);
     assert.match(explainCloudflareError({ status: 502, errors: [] }).meaning, /internal error/);
     class APIConnectionError extends Error {}
-    assert.match(explainCloudflareError(new APIConnectionError('fetch failed')).message, /Could not reach/);
+    assert.match(explainCloudflareError(new APIConnectionError('fetch failed')).message, /Cannot reach the Cloudflare API/);
     const u = explainCloudflareError(apiError(400, 4242, 'odd'));
     assert.strictEqual(u.code, 4242);
     assert.match(u.meaning, /HTTP 400, code 4242/);
@@ -180,5 +186,28 @@ describe('cloudflare: planned calls', () => {
     assert.strictEqual(plan['ssl-mode'].length, 1);
     assert.strictEqual(plan.connect.length, 0);
     for (const id of STEP_IDS) assert.ok(STEP_META[id].title && STEP_META[id].dashboardPath && STEP_META[id].explanation);
+  });
+});
+
+describe('cloudflare: the step catalogue lives once', () => {
+  const fs = require('fs') as typeof import('fs');
+  const path = require('path') as typeof import('path');
+  const root = path.join(__dirname, '../../../..');
+
+  it('the webview, status bar and tree carry no copy of step titles or status marks', () => {
+    const { STEP_META } = require('../../../src/core/cloudflare/steps') as typeof import('../../../src/core/cloudflare/steps');
+    for (const file of ['src/webview/guide.ts', 'src/extension/guide/statusBar.ts', 'src/extension/explorer/tree.ts', 'src/extension/guide/controller.ts']) {
+      const text = fs.readFileSync(path.join(root, file), 'utf8');
+      for (const m of Object.values(STEP_META)) assert.ok(!text.includes(`'${m.title}'`), `${file} repeats the title "${m.title}"`);
+      assert.doesNotMatch(text, /done: '✓', todo: '✗'/, `${file} repeats the status marks`);
+    }
+  });
+
+  it('plan gating: only Enterprise may upload its own CA', () => {
+    const { planAllowsOwnCa } = require('../../../src/core/cloudflare/steps') as typeof import('../../../src/core/cloudflare/steps');
+    assert.strictEqual(planAllowsOwnCa({ legacyId: 'enterprise', name: 'Enterprise Website' }), true);
+    assert.strictEqual(planAllowsOwnCa({ legacyId: 'pro', name: 'Pro Website' }), false);
+    assert.strictEqual(planAllowsOwnCa({ name: 'Free Website' }), false);
+    assert.strictEqual(planAllowsOwnCa(undefined), undefined);
   });
 });

@@ -42,7 +42,7 @@ describe('lint: Apache rules', function () {
     assert.strictEqual(b.innerIndent, '    ');
     assert.deepStrictEqual(b.insertAt, { line: 6, column: 1 });
     assert.deepStrictEqual(b.bodyEnd, { line: 6, column: 1 });
-    assert.deepStrictEqual(f[0].data!.suggestedDirectives, ['SSLCACertificateFile /etc/ssl/cloudflare/origin-pull-ca.pem', 'SSLVerifyClient require']);
+    assert.deepStrictEqual(f[0].data!.suggestedDirectives, ['SSLCACertificateFile /etc/apache2/cloudflare/origin-pull-ca.pem', 'SSLVerifyClient require']);
     assert.match(lint(vhost('    SSLVerifyClient none\n'))[0].message, /SSLVerifyClient is none/);
   });
 

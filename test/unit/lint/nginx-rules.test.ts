@@ -57,7 +57,7 @@ describe('lint: nginx rules', function () {
     assert.strictEqual(d.block!.innerIndent, '    ');
     assert.deepStrictEqual(d.block!.insertAt, { line: 6, column: 1 });
     assert.strictEqual(d.block!.insertAtLineStart, true);
-    assert.deepStrictEqual(d.suggestedDirectives, ['ssl_client_certificate /etc/ssl/cloudflare/origin-pull-ca.pem;', 'ssl_verify_client on;']);
+    assert.deepStrictEqual(d.suggestedDirectives, ['ssl_client_certificate /etc/nginx/cloudflare/origin-pull-ca.pem;', 'ssl_verify_client on;']);
     // also with ssl on; and with ssl_verify_client off
     assert.deepStrictEqual(lint(server('    ssl on;\n', 'listen 443;')).map(f => f.code), ['leg2-no-client-auth']);
     assert.match(lint(server('    ssl_verify_client off;\n'))[0].message, /ssl_verify_client is off/);
@@ -178,8 +178,11 @@ describe('lint: nginx rules', function () {
     assert.deepStrictEqual(run(base('/srv/ca/ca.pem')), [['information', 1]]);
     assert.deepStrictEqual(run(base('/srv/ca/ca.pem', '    ssl_verify_depth 1;\n')), []);
     assert.deepStrictEqual(run(base('/srv/ca/ca.pem', '    ssl_verify_depth 5;\n')), [['information', 1]]);
-    assert.deepStrictEqual(run(base('/srv/ca/bundle.pem')), [['warning', 2]]);
-    assert.deepStrictEqual(run(base('/srv/ca/bundle.pem', '    ssl_verify_depth 2;\n')), []);
+    // nginx counts like OpenSSL: the intermediates between the client certificate and the trust anchor
+    assert.deepStrictEqual(run(base('/srv/ca/ca.pem', '    ssl_verify_depth 0;\n')), []);
+    assert.deepStrictEqual(run(base('/srv/ca/bundle.pem')), [['information', 1]]);
+    assert.deepStrictEqual(run(base('/srv/ca/bundle.pem', '    ssl_verify_depth 0;\n')), [['warning', 1]]);
+    assert.deepStrictEqual(run(base('/srv/ca/bundle.pem', '    ssl_verify_depth 2;\n')), [['information', 1]]);
   });
 
   it('follows includes: a server whose TLS settings live in an included snippet', () => {

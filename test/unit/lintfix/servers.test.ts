@@ -58,6 +58,8 @@ const CASES: Case[] = [
     text: `server {\n    ${NGX_TLS}\n    ssl_client_certificate OTHERCA;\n    ssl_verify_client on;\n}\n` },
   { name: 'nginx: verify depth 9 -> 1', dialect: 'nginx', code: 'leg2-verify-depth', at: 'ssl_verify_depth', fix: 'set-verify-depth',
     text: `server {\n    ${NGX_TLS}\n    ssl_client_certificate CA;\n    ssl_verify_client on;\n    ssl_verify_depth 9;\n}\n` },
+  { name: 'nginx: ssl_verify_client inside a location (refused by nginx -t) -> moved to the server block', dialect: 'nginx', code: 'leg2-invalid-value', at: 'ssl_verify_client', fix: 'move-to-server', brokenFailsConfigTest: true,
+    text: `server {\n    ${NGX_TLS}\n    ssl_client_certificate CA;\n    location / {\n        ssl_verify_client on;\n    }\n}\n` },
   { name: 'nginx: ignore marker keeps a valid config', dialect: 'nginx', code: 'leg2-no-client-auth', at: 'server', fix: 'ignore', open: true,
     text: `server {\n    ${NGX_TLS}\n}\n` },
   // ------------------------------------------------------------------ Apache
@@ -75,6 +77,8 @@ const CASES: Case[] = [
     text: `<VirtualHost 127.0.0.1:__PORT__>\n    ${APA_TLS}\n    SSLVerifyClient optional\n    SSLVerifyDepth 1\n    SSLCACertificateFile CA\n</VirtualHost>\n` },
   { name: 'Apache: SSLCACertificatePath to a folder without the CA -> SSLCACertificateFile', dialect: 'apache', code: 'leg2-ca-file', at: 'SSLCACertificatePath', fix: 'replace-ca',
     text: `<VirtualHost 127.0.0.1:__PORT__>\n    ${APA_TLS}\n    SSLVerifyClient require\n    SSLCACertificatePath __DIR__\n</VirtualHost>\n` },
+  { name: 'Apache: SSLVerifyClient require only in <Location /> (renegotiation) -> moved to the vhost', dialect: 'apache', code: 'leg2-per-directory-verify', at: 'SSLVerifyClient', fix: 'move-to-vhost',
+    text: `<VirtualHost 127.0.0.1:__PORT__>\n    ${APA_TLS}\n    SSLCACertificateFile CA\n    SSLVerifyDepth 1\n    <Location />\n        SSLVerifyClient require\n    </Location>\n</VirtualHost>\n` },
   { name: 'Apache: SSLVerifyDepth 10 -> 1', dialect: 'apache', code: 'leg2-verify-depth', at: 'SSLVerifyDepth', fix: 'set-verify-depth',
     text: `<VirtualHost 127.0.0.1:__PORT__>\n    ${APA_TLS}\n    SSLVerifyClient require\n    SSLVerifyDepth 10\n    SSLCACertificateFile CA\n</VirtualHost>\n` },
 ];
@@ -177,7 +181,7 @@ describe('lint snippets against real nginx and Apache', function () {
 
   const paths = (s: string) => s
     .replace('/etc/ssl/certs/origin.pem', pki.serverCert).replace('/etc/ssl/private/origin.key', pki.serverKey)
-    .replace('/etc/ssl/certs/authenticated_origin_pull_ca.pem', pki.caCert).replace('/var/www/html', '__DIR__/htdocs')
+    .replace('/etc/nginx/cloudflare/origin-pull-ca.pem', pki.caCert).replace('/etc/apache2/cloudflare/origin-pull-ca.pem', pki.caCert).replace('/var/www/html', '__DIR__/htdocs')
     .replace('example.com', 'localhost');
 
   it('nginx aop-server: passes nginx -t and requires a client certificate', async () => {

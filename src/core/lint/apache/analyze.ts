@@ -4,10 +4,11 @@
 // real start in test/unit/lint/agreement.test.ts.
 import * as path from 'path';
 import { ApacheDirective, Directive, Finding, ParsedFile } from '../types';
-import { blockIgnores, blockRef, finding, isIgnored, isLeg2, LintContext, loadParsedFile, memo, readCa, ref, serverNameMatches } from '../common';
+import { blockIgnores, blockRef, finding, isIgnored, isLeg2, LintContext, loadParsedFile, memo, readCa, ref, reportSkipped, serverNameMatches } from '../common';
 import { analyzeCaFile, CaFileAnalysis, judgeCaFile, neededDepth } from '../ca';
 import { parseApache } from './parser';
-import { isUnder, resolvePattern } from '../paths';
+import { serverCaPath } from '../serverCa';
+import { isUnder, resolvePattern, Skipped } from '../paths';
 
 const VERIFY_VALUES = ['none', 'off', 'optional', 'require', 'on', 'optional_no_ca'];
 const TRANSPARENT = new Set(['ifmodule', 'ifdefine', 'ifversion', 'iffile', 'ifdirective', 'ifsection']);
@@ -18,10 +19,31 @@ interface EvalState {
   defines: Map<string, string>;
   serverRoot?: string;
   loaded: Set<string>;
+  /** Included files already evaluated in this run. */
+  evaluated: Set<ParsedFile>;
+  /** mod_macro `<Macro>` definitions by lower-case name. */
+  macros: Map<string, { params: string[]; body: ApacheDirective[]; file: string }>;
+  /** Depth of `Use` expansions in progress (a macro that uses itself stops there). */
+  expanding: number;
 }
 
-export function loadApacheFile(ctx: LintContext, file: string): ParsedFile | undefined {
-  return loadParsedFile(ctx, file, parseApache);
+/** A copy of a macro body directive with each parameter (`$name`, `@name`, `%name`, ...) replaced by its value. */
+function cloneWithParams(d: ApacheDirective, params: string[], values: string[]): ApacheDirective {
+  const sub = (v: string) => {
+    let out = v;
+    // Longest names first, so `$dir` does not replace the start of `$directory`.
+    const order = params.map((p, i) => [p, values[i] ?? ''] as const).sort((a, b) => b[0].length - a[0].length);
+    for (const [p, val] of order) if (p) out = out.split(p).join(val);
+    return out;
+  };
+  const c: ApacheDirective = { ...d, args: d.args.map(a => ({ ...a, value: sub(a.value) })) };
+  if (d.block) c.block = (d.block as ApacheDirective[]).map(x => cloneWithParams(x, params, values));
+  delete c.included;
+  return c;
+}
+
+export function loadApacheFile(ctx: LintContext, file: string, from?: Directive): ParsedFile | undefined {
+  return loadParsedFile(ctx, file, parseApache, from);
 }
 
 function lname(d: Directive): string {
@@ -87,7 +109,8 @@ function evaluate(ctx: LintContext, ds: Directive[], st: EvalState, stack: strin
         // Unknown -D names count as defined for positive tests (the linter checks what may run).
         here = neg ? !defined : true;
       } else if (n === 'macro') {
-        here = false; // a template, checked where it is used (not expanded here)
+        here = false; // a template: checked where `Use` expands it
+        if (active && d.args[0] && d.block) st.macros.set(d.args[0].value.toLowerCase(), { params: d.args.slice(1).map(a => a.value), body: d.block as ApacheDirective[], file: d.file });
       }
       if (!here || !active) d.active = false;
       else delete d.active;
@@ -101,17 +124,34 @@ function evaluate(ctx: LintContext, ds: Directive[], st: EvalState, stack: strin
     else if (n === 'loadmodule' && d.args[0]) {
       for (const k of moduleKeys(d.args[0].value)) st.loaded.add(k);
       if (d.args[1]) for (const k of moduleKeys(path.basename(d.args[1].value).replace(/\.so$/, '.c'))) st.loaded.add(k);
+    } else if (n === 'use' && d.args[0]) {
+      // mod_macro: the macro's body with its parameters replaced, linted like an included file.
+      const m = st.macros.get(d.args[0].value.toLowerCase());
+      if (!m || st.expanding >= MAX_INCLUDE_DEPTH) continue;
+      const values = d.args.slice(1).map(a => a.value);
+      const directives = m.body.map(x => cloneWithParams(x, m.params, values));
+      const pf: ParsedFile = { file: m.file, dialect: 'apache', directives, comments: [], findings: [], lineCount: 0 };
+      d.included = [pf];
+      st.expanding++;
+      evaluate(ctx, directives, st, stack, true);
+      st.expanding--;
     } else if ((n === 'include' || n === 'includeoptional') && d.args[0]) {
       const pattern = d.args[0].value;
+      const skipped: Skipped[] = [];
       const files = ctx.options.resolveInclude
         ? safe(() => ctx.options.resolveInclude!(pattern, d.file, 'apache'))
-        : resolvePattern(pattern, apacheBases(ctx, st, d.file), ctx.fs, 'recurse').files;
+        : resolvePattern(pattern, apacheBases(ctx, st, d.file), ctx.fs, 'recurse', skipped).files;
+      reportSkipped(ctx, d, skipped);
       d.included = [];
       for (const f of files) {
         if (stack.includes(f) || stack.length > MAX_INCLUDE_DEPTH) continue;
-        const pf = loadApacheFile(ctx, f);
+        const pf = loadApacheFile(ctx, f, d);
         if (!pf) continue;
         d.included.push(pf);
+        // Each file is evaluated once per run: a folder of files that include each other by glob would
+        // otherwise be walked along every path (exponential in the number of files).
+        if (st.evaluated.has(pf)) continue;
+        st.evaluated.add(pf);
         evaluate(ctx, pf.directives, st, [...stack, f], true);
       }
     }
@@ -122,23 +162,40 @@ function safe(fn: () => string[]): string[] {
   try { return fn() ?? []; } catch { return []; }
 }
 
-/** Directives in effect at one level: includes and active conditional sections are see-through. */
-export function flatApache(ds: Directive[] | undefined, depth = 0): ApacheDirective[] {
-  if (!ds || depth > MAX_INCLUDE_DEPTH) return [];
+function isApacheInclude(d: ApacheDirective): boolean {
+  if (!d.included) return false;
+  const n = lname(d);
+  return n === 'include' || n === 'includeoptional' || n === 'use';
+}
+
+/**
+ * Directives in effect at one level: includes and active conditional sections are see-through. Each
+ * included file is inlined once per level (repeats and cycles add nothing); iterative, so neither deep
+ * includes nor deep <IfModule> nesting can overflow the stack.
+ */
+export function flatApache(ds: Directive[] | undefined): ApacheDirective[] {
+  if (!ds) return [];
   let plain = true;
   for (const d of ds as ApacheDirective[]) {
-    const n = d.name.length > 6 ? lname(d) : '';
-    if (d.active === false || (d.section && TRANSPARENT.has(lname(d))) || ((n === 'include' || n === 'includeoptional') && d.included)) { plain = false; break; }
+    if (d.active === false || (d.section && TRANSPARENT.has(lname(d))) || isApacheInclude(d)) { plain = false; break; }
   }
   if (plain) return ds as ApacheDirective[];
   const out: ApacheDirective[] = [];
-  for (const d0 of ds) {
-    const d = d0 as ApacheDirective;
+  const seen = new Set<ParsedFile>();
+  const stack: { ds: Directive[]; i: number }[] = [{ ds, i: 0 }];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    if (top.i >= top.ds.length) { stack.pop(); continue; }
+    const d = top.ds[top.i++] as ApacheDirective;
     if (d.active === false) continue;
-    const n = lname(d);
-    if (d.section && TRANSPARENT.has(n)) out.push(...flatApache(d.block, depth + 1));
-    else if ((n === 'include' || n === 'includeoptional') && d.included) for (const pf of d.included) out.push(...flatApache(pf.directives, depth + 1));
-    else out.push(d);
+    if (d.section && TRANSPARENT.has(lname(d))) { if (d.block) stack.push({ ds: d.block, i: 0 }); continue; }
+    if (isApacheInclude(d)) {
+      const files = d.included!.filter(pf => !seen.has(pf));
+      for (const pf of files) seen.add(pf);
+      for (let k = files.length - 1; k >= 0; k--) stack.push({ ds: files[k].directives, i: 0 });
+      continue;
+    }
+    out.push(d);
   }
   return out;
 }
@@ -205,7 +262,7 @@ function resolveApachePathUncached(ctx: LintContext, st: EvalState, written: str
 
 /** Lints an Apache tree rooted at `root` (already parsed and registered in ctx). */
 export function lintApache(ctx: LintContext, root: ParsedFile): void {
-  const st: EvalState = { defines: new Map(), loaded: new Set() };
+  const st: EvalState = { defines: new Map(), loaded: new Set(), evaluated: new Set([root]), macros: new Map(), expanding: 0 };
   for (const name of ctx.settings.apacheDefines ?? []) st.defines.set(name, '');
   evaluate(ctx, root.directives, st, [root.file], true);
   const done = new Set<string>();
@@ -349,12 +406,12 @@ function lintSite(
     const requireMsg = `SSLVerifyClient ${verify!.args[0].value} with no SSLCACertificateFile or SSLCACertificatePath: Apache starts but logs AH01897 ("no CAs are known for verification") and then refuses every client. Add SSLCACertificateFile with the origin-pull CA (or your own AOP CA).`;
     const optionalMsg = `SSLVerifyClient optional with no SSLCACertificateFile or SSLCACertificatePath: Apache starts without a warning, but every client that presents a certificate — Cloudflare, once Authenticated Origin Pulls is on — fails the handshake, while clients without one get in. Add SSLCACertificateFile with the origin-pull CA (or your own AOP CA).`;
     emit(finding(verify!.file, verify!.args[0], mode === 'require' ? 'error' : 'warning', 'leg2-no-ca', mode === 'require' ? requireMsg : optionalMsg,
-      { ...base, block: blk(), directive: ref(ctx, verify!), verifyClient: ref(ctx, verify!), suggestedDirectives: ['SSLCACertificateFile /etc/ssl/cloudflare/origin-pull-ca.pem'] }), ignored, names);
+      { ...base, block: blk(), directive: ref(ctx, verify!), verifyClient: ref(ctx, verify!), suggestedDirectives: [`SSLCACertificateFile ${serverCaPath('apache', ctx.settings.serverCaPath)}`] }), ignored, names);
   } else if (!hasCa) {
     for (const d of innerRequire) {
       emit(finding(d.file, d.args[0], 'warning', 'leg2-no-ca',
         `SSLVerifyClient ${d.args[0].value} here, but the virtual host has no SSLCACertificateFile or SSLCACertificatePath: no client certificate can be verified, so this part of the site refuses everyone. Add SSLCACertificateFile to the <VirtualHost>.`,
-        { ...base, block: blk(), directive: ref(ctx, d), verifyClient: ref(ctx, d), suggestedDirectives: ['SSLCACertificateFile /etc/ssl/cloudflare/origin-pull-ca.pem'] }), ignored, names);
+        { ...base, block: blk(), directive: ref(ctx, d), verifyClient: ref(ctx, d), suggestedDirectives: [`SSLCACertificateFile ${serverCaPath('apache', ctx.settings.serverCaPath)}`] }), ignored, names);
     }
   }
 
@@ -366,6 +423,12 @@ function lintSite(
     if (r.exists) {
       if (r.isDir) {
         analysis = readCaDir(ctx, r.resolved);
+        if (analysis && analysis.empty && verifying) {
+          const others = (ctx.fs.listDir(r.resolved) ?? []).filter(e => /\.(pem|crt|cer)$/i.test(e)).length;
+          emit(finding(caDir.file, caDir.args[0], 'warning', 'leg2-ca-file',
+            `${caDir.name} ${written} trusts nothing: OpenSSL looks CAs up there by their <subject hash>.0 links, and this folder has none${others ? ` (it has ${others} certificate file${others > 1 ? 's' : ''}, but no links to them)` : ''}. Every client certificate, Cloudflare's included, is refused. Run \`openssl rehash ${written}\` on the server, or use SSLCACertificateFile with the CA file.`,
+            { ...base, block: blk(), directive: ref(ctx, caDir), clientCa: ref(ctx, caDir), verifyClient: verify ? ref(ctx, verify) : undefined, caPath: written, caPathResolved: r.resolved, caProblem: 'no-certificate' }), ignored, names);
+        }
       } else {
         analysis = readCa(ctx, r.resolved);
       }
@@ -383,11 +446,25 @@ function lintSite(
     }
   }
 
+  const docRoot = [...dirs, ...globalDeep].find(d => !d.section && lname(d) === 'documentroot')?.args[0]?.value;
+
+  // Per-directory verification: TLS renegotiation (1.2) or post-handshake auth (1.3) for those paths.
+  if (mode === 'none' || mode === 'absent') {
+    for (const d of innerRequire) {
+      emit(finding(d.file, d.nameRange, 'warning', 'leg2-per-directory-verify',
+        `SSLVerifyClient ${d.args[0].value} only inside a <Location>/<Directory>: Apache asks for the certificate after the handshake (TLS 1.2 renegotiation, TLS 1.3 post-handshake authentication). Whether Cloudflare's origin connections answer that is not documented, so Cloudflare may be refused. Require the certificate for the whole virtual host instead: SSLVerifyClient require in the <VirtualHost>.`,
+        { ...base, block: blk(), directive: ref(ctx, d), verifyClient: ref(ctx, d), suggestedValue: 'require', suggestedDirectives: ['SSLVerifyClient require'] }), ignored, names);
+    }
+  }
+
   // leg2-no-client-auth
   if (mode === 'none' || mode === 'absent') {
-    if (innerRequire.length > 0) return; // required per directory: not the AOP pattern, but not open either
-    const why = mode === 'none' ? `SSLVerifyClient is ${verify!.args[0].value}` : 'there is no SSLVerifyClient';
-    const add = hasCa ? ['SSLVerifyClient require'] : ['SSLCACertificateFile /etc/ssl/cloudflare/origin-pull-ca.pem', 'SSLVerifyClient require'];
+    const sectionOf = (d: ApacheDirective) => enclosingSection(dirs, d);
+    if (innerRequire.some(d => { const sec = sectionOf(d); return !!sec && coversWholeSite(sec, docRoot); })) return;
+    const partly = innerRequire.map(d => sectionOf(d)).filter((x): x is ApacheDirective => !!x).map(sec => `<${sec.name} ${argsText(sec)}>`);
+    const why = partly.length ? `only ${[...new Set(partly)].slice(0, 3).join(', ')} ${partly.length > 1 ? 'require' : 'requires'} one; the rest of the site does not`
+      : mode === 'none' ? `SSLVerifyClient is ${verify!.args[0].value}` : 'there is no SSLVerifyClient';
+    const add = hasCa ? ['SSLVerifyClient require'] : [`SSLCACertificateFile ${serverCaPath('apache', ctx.settings.serverCaPath)}`, 'SSLVerifyClient require'];
     emit(finding(anchor.file, anchorRange, 'warning', 'leg2-no-client-auth',
       `This TLS virtual host does not require a client certificate (${why}), so Leg 2 is open: anyone who reaches the origin directly bypasses Cloudflare. Require Cloudflare's certificate: ${add.join('; ')} — or add "# mtls-lint: ignore leg2-no-client-auth" if this site is not behind Cloudflare.`,
       { ...base, block: blk(), directive: ref(ctx, anchor), verifyClient: verify ? ref(ctx, verify) : undefined, clientCa: caDir ? ref(ctx, caDir) : undefined, suggestedValue: 'require', suggestedDirectives: add }), ignored, names);
@@ -396,21 +473,17 @@ function lintSite(
 
   // leg2-optional-unchecked
   if (mode === 'optional' || mode === 'optional_no_ca') {
-    const all = [...deep(dirs), ...globalDeep];
-    const checked = all.some(d => {
-      const n = lname(d);
-      if (n === 'sslrequire') return true;
-      if (n === 'require' && d.args[0]?.value.toLowerCase() === 'expr' && /SSL_CLIENT_/i.test(argsText(d))) return true;
-      if (d.section && (n === 'if' || n === 'elseif') && /SSL_CLIENT_VERIFY/i.test(argsText(d))) return true;
-      if (n === 'rewritecond' && /SSL_CLIENT_VERIFY/i.test(d.args[0]?.value ?? '')) return true;
-      return false;
-    });
-    if (!checked) {
-      const fwd = all.some(d => /^(requestheader|header|setenvif|setenvifexpr)$/i.test(d.name) && /SSL_CLIENT_VERIFY/i.test(argsText(d)));
-      emit(finding(verify!.file, verify!.args[0], fwd ? 'information' : 'warning', 'leg2-optional-unchecked',
-        fwd
+    const check = siteCheck(dirs, globalDeep, docRoot);
+    if (check.kind !== 'checked') {
+      const all = [...deep(dirs), ...globalDeep];
+      const fwd = check.kind === 'none' && all.some(d => /^(requestheader|setenvif|setenvifexpr)$/i.test(d.name) && /SSL_CLIENT_VERIFY/i.test(argsText(d)));
+      const notes = check.notes.length ? ' ' + check.notes.join(' ') : '';
+      const msg = check.kind === 'partial'
+        ? `SSLVerifyClient ${verify!.args[0].value} lets clients without a valid certificate through, and only ${check.where} check${check.where.includes(',') ? '' : 's'} SSL_CLIENT_VERIFY: the rest of the site is open.${notes} Check it for the whole site (in <Location />): Require expr %{SSL_CLIENT_VERIFY} == 'SUCCESS' — or use SSLVerifyClient require.`
+        : fwd
           ? `SSLVerifyClient ${verify!.args[0].value} lets clients without a valid certificate through; SSL_CLIENT_VERIFY is only passed on to the backend. Make sure it rejects anything but SUCCESS, or check here: Require expr %{SSL_CLIENT_VERIFY} == 'SUCCESS' — or use SSLVerifyClient require.`
-          : `SSLVerifyClient ${verify!.args[0].value} lets clients without a valid certificate through and nothing here rejects them, so Leg 2 is open. Use SSLVerifyClient require, or add to the vhost's <Location />: Require expr %{SSL_CLIENT_VERIFY} == 'SUCCESS'`,
+          : `SSLVerifyClient ${verify!.args[0].value} lets clients without a valid certificate through and nothing here rejects them, so Leg 2 is open.${notes} Use SSLVerifyClient require, or add to the vhost's <Location />: Require expr %{SSL_CLIENT_VERIFY} == 'SUCCESS'`;
+      emit(finding(verify!.file, verify!.args[0], fwd ? 'information' : 'warning', 'leg2-optional-unchecked', msg,
         { ...base, block: blk(), directive: ref(ctx, verify!), verifyClient: ref(ctx, verify!), clientCa: caDir ? ref(ctx, caDir) : undefined, suggestedValue: 'require', suggestedDirectives: ['<Location "/">', `    Require expr %{SSL_CLIENT_VERIFY} == 'SUCCESS'`, '</Location>'] }), ignored, names);
     }
   }
@@ -437,9 +510,12 @@ function lintSite(
   }
 }
 
-/** The certificates of an SSLCACertificatePath folder (hash links and *.pem / *.crt), read together. */
+/**
+ * The certificates of an SSLCACertificatePath folder the way OpenSSL finds them: only `<subject hash>.N`
+ * files (made by `openssl rehash` / c_rehash) are looked at; a `ca.pem` without its hash link is never read.
+ */
 function readCaDir(ctx: LintContext, dir: string): CaFileAnalysis | undefined {
-  const entries = (ctx.fs.listDir(dir) ?? []).filter(e => /\.(\d+|pem|crt|cer)$/i.test(e)).sort().slice(0, 200);
+  const entries = (ctx.fs.listDir(dir) ?? []).filter(e => /^[0-9a-f]{8}\.\d+$/i.test(e)).sort().slice(0, 200);
   const chunks: string[] = [];
   for (const e of entries) {
     const t = ctx.fs.readFile(path.join(dir, e));
@@ -448,3 +524,123 @@ function readCaDir(ctx: LintContext, dir: string): CaFileAnalysis | undefined {
   return analyzeCaFile(Buffer.from(chunks.join('\n'), 'latin1'));
 }
 
+// ------------------------------------------------------------------------------------------------
+// What a check does and where it applies
+
+/** The directory section (Location, Directory, If, ...) directly holding `target` among `dirs`, if any. */
+function enclosingSection(dirs: ApacheDirective[], target: ApacheDirective): ApacheDirective | undefined {
+  const stack: { ds: ApacheDirective[]; owner?: ApacheDirective }[] = [{ ds: dirs }];
+  while (stack.length) {
+    const { ds, owner } = stack.pop()!;
+    for (const d of ds) {
+      if (d === target) return owner;
+      if (d.section && d.block) stack.push({ ds: flatApache(d.block), owner: DIR_SECTIONS.has(lname(d)) ? d : owner });
+    }
+  }
+  return undefined;
+}
+
+/** Does a directory section apply to every request of the site? */
+function coversWholeSite(sec: ApacheDirective, docRoot?: string): boolean {
+  const n = lname(sec);
+  const a = (sec.args[0]?.value ?? '').replace(/^"|"$/g, '');
+  if (n === 'location') return a === '/';
+  if (n === 'locationmatch') return a === '^/' || a === '/' || a === '.*' || a === '^/.*' || a === '^.*';
+  if (n === 'directory') {
+    const dir = a.replace(/\/+$/, '') || '/';
+    return dir === '/' || (!!docRoot && isUnder(docRoot, dir));
+  }
+  return false;
+}
+
+const DENY_FLAGS = /\[(?:[^\]]*,)?\s*(F|forbidden|G|gone|R=4\d\d)\s*(?:,[^\]]*)?\]$/i;
+
+/** Does this section body refuse the request (Require all denied, a forbidding RewriteRule, Deny from all)? */
+function denies(ds: ApacheDirective[]): boolean {
+  return ds.some(d => {
+    const n = lname(d);
+    if (n === 'require') return argsText(d).toLowerCase() === 'all denied' || /^expr\s+false$/i.test(argsText(d));
+    if (n === 'deny') return /^from\s+all$/i.test(argsText(d));
+    if (n === 'rewriterule') return DENY_FLAGS.test(argsText(d));
+    return false;
+  });
+}
+
+function mentionsVerify(d: ApacheDirective): boolean {
+  return /SSL_CLIENT_VERIFY/i.test(argsText(d));
+}
+
+/** Is the SSL_CLIENT_VERIFY test negative (true for unverified clients)? */
+function negativeTest(expr: string): boolean {
+  return /!=|!~|\bne\b|^\s*!/i.test(expr);
+}
+
+interface ScopeVerdict {
+  checked: boolean;
+  notes: string[];
+}
+
+/** Does one scope (the directives of a vhost level or of one section) refuse clients that did not verify? */
+function scopeCheck(ds: ApacheDirective[], vhostLevel: boolean): ScopeVerdict {
+  const notes: string[] = [];
+  let checked = false;
+  const plain = ds.filter(d => !d.section);
+  const requires = plain.filter(d => lname(d) === 'require');
+  const granting = requires.filter(d => !mentionsVerify(d) && argsText(d).toLowerCase() !== 'all denied');
+  const satisfyAny = plain.some(d => lname(d) === 'satisfy' && d.args[0]?.value.toLowerCase() === 'any');
+  const engineOn = plain.some(d => lname(d) === 'rewriteengine' && d.args[0]?.value.toLowerCase() === 'on');
+  for (const d of plain) {
+    const n = lname(d);
+    if (n === 'sslrequire') {
+      if (!mentionsVerify(d)) { notes.push(`SSLRequire ${argsText(d).slice(0, 60)} does not test SSL_CLIENT_VERIFY, so it is not a check.`); continue; }
+      if (satisfyAny && granting.length) { notes.push(`Satisfy Any with "Require ${argsText(granting[0])}" lets every request in, which neutralises SSLRequire.`); continue; }
+      checked = true;
+    } else if (n === 'require' && d.args[0]?.value.toLowerCase() === 'expr' && mentionsVerify(d) && !negativeTest(argsText(d).slice(4))) {
+      // Several Require lines at one level are alternatives (RequireAny): a granting one lets everyone in.
+      if (granting.length) { notes.push(`"Require ${argsText(granting[0])}" beside the Require expr is an alternative to it (RequireAny), so every request is let in.`); continue; }
+      checked = true;
+    } else if (n === 'rewritecond' && mentionsVerify(d)) {
+      if (!engineOn) { notes.push('RewriteCond/RewriteRule without RewriteEngine On in the same context are not a check.'); continue; }
+      const after = plain.slice(plain.indexOf(d) + 1).find(x => lname(x) === 'rewriterule');
+      if (after && DENY_FLAGS.test(argsText(after))) checked = true;
+    }
+  }
+  for (let i = 0; i < ds.length; i++) {
+    const d = ds[i];
+    const n = lname(d);
+    if (!d.section || !d.block) continue;
+    if ((n === 'if' || n === 'elseif') && mentionsVerify(d)) {
+      const body = flatApache(d.block);
+      if (negativeTest(argsText(d)) && denies(body)) { checked = true; continue; }
+      const next = ds[i + 1];
+      if (!negativeTest(argsText(d)) && next && next.section && lname(next) === 'else' && denies(flatApache(next.block))) { checked = true; continue; }
+      notes.push(`<${d.name} ${argsText(d).slice(0, 60)}> does not refuse the request in its body (Require all denied), so it is not a check.`);
+    } else if (n === 'requireall') {
+      const inner = scopeCheck(flatApache(d.block), vhostLevel);
+      if (inner.checked) checked = true;
+      notes.push(...inner.notes);
+    }
+  }
+  return { checked, notes };
+}
+
+type SiteCheck = { kind: 'checked'; notes: string[] } | { kind: 'none'; notes: string[] } | { kind: 'partial'; where: string; notes: string[] };
+
+/** Is every request path of the site refused without a verified client certificate? */
+function siteCheck(dirs: ApacheDirective[], globalDeep: ApacheDirective[], docRoot?: string): SiteCheck {
+  const notes: string[] = [];
+  const top = scopeCheck(dirs, true);
+  notes.push(...top.notes);
+  if (top.checked) return { kind: 'checked', notes };
+  const partial: string[] = [];
+  const sections = [...deep(dirs), ...globalDeep].filter(d => d.section && d.block && DIR_SECTIONS.has(lname(d)) && !/^(if|elseif|else)$/i.test(d.name));
+  for (const sec of sections) {
+    const v = scopeCheck(flatApache(sec.block), false);
+    for (const nt of v.notes) if (!notes.includes(nt)) notes.push(nt);
+    if (!v.checked) continue;
+    if (coversWholeSite(sec, docRoot)) return { kind: 'checked', notes };
+    partial.push(`<${sec.name} ${argsText(sec)}>`);
+  }
+  if (partial.length) return { kind: 'partial', where: partial.slice(0, 3).join(', '), notes };
+  return { kind: 'none', notes };
+}

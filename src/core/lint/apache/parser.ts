@@ -4,6 +4,7 @@
 // after a directive is an argument, as Apache reads it); `<Name args>` ... `</Name>` sections, names
 // case-insensitive. Never throws.
 import { ApacheDirective, Arg, Comment, Finding, ParsedFile, Range } from '../types';
+import { capFindings, MAX_NESTING } from '../nginx/parser';
 
 interface Segment {
   /** Offset of this segment in the logical line. */
@@ -147,6 +148,15 @@ export function parseApache(text: string, file: string, options: ApacheParseOpti
   const stack: Frame[] = [root];
   const err = (r: Range, message: string) => findings.push({ file, ...r, severity: 'error', code: 'parse-error', message });
   let count = 0;
+  let tooDeep = false;
+  /** Open sections by lower-case name. */
+  const openCount = new Map<string, number>();
+  const popFrame = (): Frame => {
+    const f = stack.pop()!;
+    const ln = f.owner!.name.toLowerCase();
+    openCount.set(ln, (openCount.get(ln) ?? 1) - 1);
+    return f;
+  };
   for (;;) {
     if (options.deadline !== undefined && (++count & 0x7ff) === 0 && Date.now() > options.deadline) {
       err({ line: rd.line, column: 1, endLine: rd.line, endColumn: 1 }, 'The file is too large or complex to check within the time limit; the rest of it was not checked.');
@@ -185,19 +195,21 @@ export function parseApache(text: string, file: string, options: ApacheParseOpti
         const tagEnd = close < end ? close + 1 : end;
         const tagRange = rangeAt(ll, j, tagEnd);
         if (close >= end) err(tagRange, `the closing tag </${name}> is missing its ">"`);
-        // Find the matching open section (innermost first).
+        // Find the matching open section (innermost first); a name with no open section is unmatched at once.
+        const lower = name.toLowerCase();
         let m = stack.length - 1;
-        while (m > 0 && stack[m].owner!.name.toLowerCase() !== name.toLowerCase()) m--;
+        if (!openCount.get(lower)) m = 0;
+        else while (m > 0 && stack[m].owner!.name.toLowerCase() !== lower) m--;
         if (m === 0) {
           err(tagRange, `</${name}> without a matching <${name}> section`);
         } else {
           while (stack.length - 1 > m) {
-            const inner = stack.pop()!.owner!;
+            const inner = popFrame().owner!;
             err(inner.openTag!, `<${inner.name}> is not closed before </${name}> (Apache refuses this file)`);
             inner.endLine = tagRange.line;
             inner.endColumn = tagRange.column;
           }
-          const sec = stack.pop()!.owner!;
+          const sec = popFrame().owner!;
           sec.closeTag = tagRange;
           sec.endLine = tagRange.endLine;
           sec.endColumn = tagRange.endColumn;
@@ -211,7 +223,7 @@ export function parseApache(text: string, file: string, options: ApacheParseOpti
       while (k < end && !isWs(s[k]) && s[k] !== '>') k++;
       const name = s.slice(i + 1, k);
       let argsEnd = end;
-      let tagEnd = end;
+      const tagEnd = end;
       if (s[end - 1] === '>') {
         argsEnd = end - 1;
       } else {
@@ -237,7 +249,16 @@ export function parseApache(text: string, file: string, options: ApacheParseOpti
         ...openTag,
       };
       frame.children.push(d);
-      stack.push({ owner: d, children: block });
+      if (stack.length > MAX_NESTING) {
+        // Deeper than any real config: keep pairing the tags, but put what follows in the section at the
+        // limit, so the tree every check walks stays shallow.
+        if (!tooDeep) { tooDeep = true; err(d.openTag!, `sections nested more than ${MAX_NESTING} deep; the deeper levels are read as part of the section at that depth`); }
+        stack.push({ owner: d, children: frame.children });
+      } else {
+        stack.push({ owner: d, children: block });
+      }
+      const ln = name.toLowerCase();
+      openCount.set(ln, (openCount.get(ln) ?? 0) + 1);
       continue;
     }
     let k = i;
@@ -252,7 +273,7 @@ export function parseApache(text: string, file: string, options: ApacheParseOpti
   for (let p = text.indexOf('\n'); p >= 0; p = text.indexOf('\n', p + 1)) lineCount++;
   const lastLen = text.length - (text.lastIndexOf('\n') + 1);
   while (stack.length > 1) {
-    const sec = stack.pop()!.owner!;
+    const sec = popFrame().owner!;
     if (/^If/i.test(sec.name)) {
       // httpd 2.4 accepts an unclosed <IfModule>/<IfDefine> at the end of a file when its condition holds.
       findings.push({ file, ...sec.openTag!, severity: 'warning', code: 'parse-error', message: `<${sec.name}> is never closed (missing </${sec.name}>); Apache accepts this only while the condition is true.` });
@@ -262,6 +283,5 @@ export function parseApache(text: string, file: string, options: ApacheParseOpti
     sec.endLine = lineCount;
     sec.endColumn = lastLen + 1;
   }
-  findings.sort((a, b) => a.line - b.line || a.column - b.column);
-  return { file, dialect: 'apache', directives: root.children, comments, findings, lineCount };
+  return { file, dialect: 'apache', directives: root.children, comments, findings: capFindings(findings), lineCount };
 }

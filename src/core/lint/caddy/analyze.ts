@@ -13,11 +13,12 @@ import { CaddyDirective, Finding, ParsedFile } from '../types';
 import { judgeCaFile } from '../ca';
 import { blockIgnores, finding, isIgnored, isLeg2, LazyIgnores, LintContext, loadParsedFile, memo, readCa, ref, serverNameMatches } from '../common';
 import { resolvePattern } from '../paths';
+import { serverCaPath } from '../serverCa';
 import { parseCaddy } from './parser';
 
 export const CADDY_MODES = ['require_and_verify', 'require', 'verify_if_given', 'request'];
-/** Where the quick-fixes put the client CA on a Caddy server when made with the bundled origin-pull CA. */
-export const CADDY_ORIGIN_PULL_CA = '/etc/caddy/cloudflare/origin-pull-ca.pem';
+/** Where the quick-fixes put the client CA on the server by default (setting mtls.lint.serverCaPath.caddy). */
+export const CADDY_ORIGIN_PULL_CA = serverCaPath('caddy');
 const CA_SUBS = ['trusted_ca_cert', 'trusted_ca_cert_file'];
 const MAX_IMPORT_DEPTH = 10;
 
@@ -218,7 +219,7 @@ export function lintCaddy(ctx: LintContext, root: ParsedFile): void {
         return resolvePattern(written, bases, ctx.fs, 'drop').files[0] ?? (path.isAbsolute(written) ? written : path.join(path.dirname(c.file), written));
       });
       const verdicts = memo(ctx, `ca-verdicts\0${resolved}\0${written}`, () => judgeCaFile(readCa(ctx, resolved), ctx.now, written));
-      if (written === CADDY_ORIGIN_PULL_CA && verdicts[0]?.problem === 'missing') {
+      if (written === serverCaPath('caddy', ctx.settings.serverCaPath) && verdicts[0]?.problem === 'missing') {
         // The server-side place the quick-fixes write: on a workstation it is normally absent.
         emit(finding(c.file, c.args[0], 'information', 'leg2-ca-file', `${written} is not on this machine, so it was not checked. Install Cloudflare's origin-pull CA (or your own AOP CA) there on the server; caddy refuses to start while it is missing.`, { dialect: 'caddy', directive: ref(ctx, c), clientCa: ref(ctx, c), caPath: written, caPathResolved: resolved, caProblem: 'missing' }));
         continue;

@@ -1,7 +1,7 @@
 // Quick-fixes for Caddyfile findings, built from the Caddy parser's tree of the file's current text (the
 // same parser the rules use). Pure: text + finding in, fixes out.
 import type { CaChoice, Fix, FixOptions, TextEdit } from '../fixes';
-import type { CaddyDirective, Finding } from '../types';
+import type { CaddyDirective, Finding, ParsedFile } from '../types';
 import { parseCaddy } from './parser';
 import { contains, insertAt, insertLinesAfterLine, replaceRange, restIsBlank, TextInfo, textInfo } from './edit';
 
@@ -13,11 +13,6 @@ export { CADDY_ORIGIN_PULL_CA };
 export function caddyArg(value: string): string {
   if (value && !/[\s"'`{}#\\]/.test(value)) return value;
   return '"' + value.replace(/["\\]/g, m => '\\' + m) + '"';
-}
-
-/** The path a fix writes: the server-side default for the bundled origin-pull CA, else the chosen path. */
-function serverPath(ca: CaChoice): string {
-  return ca.kind === 'origin-pull' ? CADDY_ORIGIN_PULL_CA : ca.path;
 }
 
 interface Ctx {
@@ -36,8 +31,9 @@ function lastNamed(ds: CaddyDirective[] | undefined, name: string): CaddyDirecti
   return hit;
 }
 
-function context(text: string, finding: Finding): Ctx {
-  const pf = parseCaddy(text, finding.file);
+function context(text: string, finding: Finding, parsed?: ParsedFile): Ctx {
+  // the linter's tree when it is the tree of this very text, else this file parsed now
+  const pf = parsed?.dialect === 'caddy' && parsed.file === finding.file ? parsed : parseCaddy(text, finding.file);
   const top = pf.directives as CaddyDirective[];
   const at = { line: finding.line, column: finding.column };
   // the block (site or snippet) holding the finding; a file that is one site without braces is its own site
@@ -81,12 +77,12 @@ function insertInBlock(c: Ctx, block: CaddyDirective, lines: string[]): TextEdit
 }
 
 function authLines(c: Ctx, ca: CaChoice): string[] {
-  return ['client_auth {', `${c.t.unit}mode require_and_verify`, `${c.t.unit}trusted_ca_cert_file ${caddyArg(serverPath(ca))}`, '}'];
+  return ['client_auth {', `${c.t.unit}mode require_and_verify`, `${c.t.unit}trusted_ca_cert_file ${caddyArg(ca.path)}`, '}'];
 }
 
 /** The fixes for one Caddy finding. */
 export function computeCaddyFixes(text: string, finding: Finding, options: FixOptions = {}): Fix[] {
-  const c = context(text, finding);
+  const c = context(text, finding, options.parsed);
   const out: Fix[] = [];
   const push = (f: Fix | undefined) => { if (f && f.edits.length) out.push(f); };
   const cas = options.cas ?? [];
@@ -106,7 +102,7 @@ export function computeCaddyFixes(text: string, finding: Finding, options: FixOp
       break;
     case 'leg2-ca-file':
       if (finding.data?.caProblem !== 'origin-pull-shared') {
-        cas.filter(ca => serverPath(ca) !== finding.data?.caPathResolved && serverPath(ca) !== finding.data?.caPath)
+        cas.filter(ca => ca.path !== finding.data?.caPathResolved && ca.path !== finding.data?.caPath)
           .forEach((ca, k) => push(replaceCa(c, ca, k === 0)));
       }
       break;
@@ -118,7 +114,7 @@ export function computeCaddyFixes(text: string, finding: Finding, options: FixOp
 }
 
 function caTitle(ca: CaChoice): string {
-  return ca.kind === 'origin-pull' ? `Cloudflare origin-pull CA at ${CADDY_ORIGIN_PULL_CA}` : ca.label;
+  return ca.kind === 'origin-pull' ? `Cloudflare origin-pull CA at ${ca.path}` : ca.label;
 }
 
 /** leg2-no-client-auth: client_auth { mode require_and_verify; trusted_ca_cert_file ... } in the site's tls. */
@@ -128,7 +124,7 @@ function requireClientCert(c: Ctx, ca: CaChoice, preferred: boolean): Fix | unde
   const fix = (edits: (TextEdit | undefined)[]): Fix => ({ kind: 'require-client-cert', code: c.finding.code, title, edits: edits.filter((e): e is TextEdit => !!e), isPreferred: preferred, ca });
   if (c.auth && c.auth.openBrace) {
     // an empty client_auth block: fill it
-    return fix([insertInBlock(c, c.auth, ['mode require_and_verify', `trusted_ca_cert_file ${caddyArg(serverPath(ca))}`])]);
+    return fix([insertInBlock(c, c.auth, ['mode require_and_verify', `trusted_ca_cert_file ${caddyArg(ca.path)}`])]);
   }
   if (c.tls && c.tls.openBrace) return fix([insertInBlock(c, c.tls, authLines(c, ca))]);
   if (c.tls) {
@@ -144,7 +140,7 @@ function requireClientCert(c: Ctx, ca: CaChoice, preferred: boolean): Fix | unde
 function addCa(c: Ctx, ca: CaChoice, preferred: boolean): Fix | undefined {
   if (!c.auth || !c.auth.openBrace) return undefined;
   const edits: TextEdit[] = [];
-  const caLine = `trusted_ca_cert_file ${caddyArg(serverPath(ca))}`;
+  const caLine = `trusted_ca_cert_file ${caddyArg(ca.path)}`;
   if (c.mode && c.mode.args[0]) {
     if (c.mode.args[0].value !== 'require_and_verify') edits.push(replaceRange(c.mode.args[0], 'require_and_verify'));
     const indent = c.mode.indent || childIndent(c, c.auth);
@@ -167,7 +163,7 @@ function setMode(c: Ctx, kind: 'set-required' | 'fix-value', preferred: boolean)
 function replaceCa(c: Ctx, ca: CaChoice, preferred: boolean): Fix | undefined {
   const at = c.cas.find(d => contains(d, c.finding.line, c.finding.column)) ?? c.cas[c.cas.length - 1];
   if (!at || !at.args[0]) return undefined;
-  const edits = [replaceRange(at.args[0], caddyArg(serverPath(ca)))];
+  const edits = [replaceRange(at.args[0], caddyArg(ca.path))];
   if (at.name !== 'trusted_ca_cert_file') edits.push(replaceRange(at.nameRange, 'trusted_ca_cert_file'));
   return { kind: 'replace-ca', code: c.finding.code, title: `Use ${caTitle(ca)} as the client CA`, edits, isPreferred: preferred, ca };
 }

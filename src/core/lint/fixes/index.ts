@@ -1,17 +1,16 @@
-// Quick-fixes for origin-config findings (issue 3). Pure: text + finding in, named fixes out, each fix a
+// Quick-fixes for origin-config findings. Pure: text + finding in, named fixes out, each fix a
 // list of text edits in the file's own indentation and line endings. No vscode, no fs.
 //
 // Edit ranges use the linter's convention: 1-based lines and columns (UTF-16 code units, a tab is one
 // column), end exclusive. To convert to VS Code: new Range(line-1, column-1, endLine-1, endColumn-1).
 // Edits of one fix never overlap; apply them all at once (applyEdits, or one WorkspaceEdit).
-import type { Dialect, Finding, RuleCode } from '../types';
+import type { Dialect, Finding, ParsedFile, RuleCode } from '../types';
 import {
   Pos, SNode, Structure, childrenNamed, comparePos, innermost, readStructure, sameName, walk,
 } from './structure';
 
 import { detectDialect } from '../detect';
-import { computeCaddyFixes } from '../caddy/fixes';
-import { computeHaproxyFixes } from '../haproxy/fixes';
+import { DIALECTS } from '../dialects';
 
 export { readStructure, detectIndentUnit } from './structure';
 
@@ -36,12 +35,16 @@ export type FixKind =
   | 'move-to-client-ca' // ssl_trusted_certificate -> ssl_client_certificate
   | 'set-verify-depth' // add or lower the verify depth
   | 'replace-ca' // point the CA directive at another CA
+  | 'move-to-server' // nginx: client verification written in a location, moved to its server block
+  | 'move-to-vhost' // Apache: per-directory SSLVerifyClient, moved to the virtual host
   | 'ignore'; // add `# mtls-lint: ignore <code>` to the block
 
 /** A CA a fix can point the config at. */
 export interface CaChoice {
-  /** Absolute path written into the config. */
+  /** Path of the CA on the server, written into the config (never a path of the machine running the fix). */
   path: string;
+  /** Local file with the CA's content (the bundled origin-pull CA, a workspace CA), for a copy beside the config. */
+  source?: string;
   /** Short name for titles: 'origin-pull CA', 'workspace CA Acme Root', ... */
   label: string;
   kind: 'origin-pull' | 'workspace' | 'typed';
@@ -65,6 +68,8 @@ export interface FixOptions {
   dialect?: Dialect;
   /** Verify depth to write (default: finding.data.suggestedDepth, else 1). */
   depth?: number;
+  /** The linter's parse tree of exactly `text` (from lintTextDetailed), to skip parsing it again. */
+  parsed?: ParsedFile;
 }
 
 const VERIFY = { nginx: 'ssl_verify_client', apache: 'SSLVerifyClient' } as const;
@@ -116,12 +121,15 @@ function lineStarts(text: string): number[] {
   return starts;
 }
 
+/** The dialects quick-fixes are written for. */
+type FixDialect = 'nginx' | 'apache';
+
 // ------------------------------------------------------------------------------------------- context
 
 interface Ctx {
   text: string;
   finding: Finding;
-  d: 'nginx' | 'apache';
+  d: FixDialect;
   s: Structure;
   at: Pos;
   /** The server / VirtualHost the finding is in. */
@@ -131,9 +139,11 @@ interface Ctx {
 }
 
 function context(text: string, finding: Finding, options: FixOptions): Ctx {
-  const given = options.dialect ?? finding.data?.dialect;
-  const d = given === 'nginx' || given === 'apache' ? given : guessDialect(text);
-  const s = readStructure(text, d);
+  const given: Dialect = options.dialect ?? finding.data?.dialect ?? guessDialect(text);
+  // Quick-fixes exist for the dialects below; for any other the caller gets none (computeFixes catches this).
+  if (given !== 'nginx' && given !== 'apache') throw new Error(`no quick-fixes for ${given}`);
+  const d: FixDialect = given;
+  const s = readStructure(text, d, options.parsed, finding.file);
   const at: Pos = { line: finding.line, column: finding.column };
   let block = innermost(s.nodes, at, n => isBlockNode(n, d));
   // The finding may sit outside the block (e.g. an inherited http-level directive): use data.block.
@@ -237,10 +247,10 @@ function caTitleSuffix(ca: CaChoice): string {
 /** The fixes for one finding. Empty when none applies (or the text no longer matches the finding). */
 export function computeFixes(text: string, finding: Finding, options: FixOptions = {}): Fix[] {
   try {
-    // Caddy and HAProxy build their fixes from their own parsers' trees.
-    const proxy = options.dialect ?? finding.data?.dialect ?? detectDialect(finding.file, text);
-    if (proxy === 'caddy') return computeCaddyFixes(text, finding, options);
-    if (proxy === 'haproxy') return computeHaproxyFixes(text, finding, options);
+    // A dialect with fixes of its own (the dialect table) builds them from its own parse tree.
+    const dialect = options.dialect ?? finding.data?.dialect ?? detectDialect(finding.file, text);
+    const own = dialect ? DIALECTS[dialect]?.fixes : undefined;
+    if (own) return own(text, finding, options);
     const c = context(text, finding, options);
     const out: Fix[] = [];
     switch (finding.code) {
@@ -257,6 +267,10 @@ export function computeFixes(text: string, finding: Finding, options: FixOptions
         break;
       case 'leg2-invalid-value':
         pushIf(out, fixValue(c));
+        pushIf(out, moveVerificationUp(c, 'move-to-server'));
+        break;
+      case 'leg2-per-directory-verify':
+        pushIf(out, moveVerificationUp(c, 'move-to-vhost'));
         break;
       case 'leg2-trusted-not-sent':
         pushIf(out, moveTrustedToClient(c, true));
@@ -446,4 +460,43 @@ function ignoreFix(c: Ctx): Fix | undefined {
   const edit = insertLinesAfter(c, block.bodyStart, innerIndent(c, block), [`# mtls-lint: ignore ${c.finding.code}`]);
   const what = c.d === 'nginx' ? 'server block' : 'virtual host';
   return { kind: 'ignore', code: c.finding.code, title: `Ignore ${c.finding.code} in this ${what} (not behind Cloudflare)`, edits: [edit] };
+}
+
+/** The whole lines a directive occupies (with its line end), when nothing else shares them; else its own range. */
+function removalRange(c: Ctx, n: SNode): EditRange {
+  const first = c.s.lines[n.start.line - 1] ?? '';
+  const last = c.s.lines[n.end.line - 1] ?? '';
+  const alone = n.indent !== undefined && /^\s*(#.*)?$/.test(last.slice(n.end.column - 1)) && first.slice(0, n.start.column - 1).trim() === '';
+  if (!alone) return { line: n.start.line, column: n.start.column, endLine: n.end.line, endColumn: n.end.column };
+  if (n.end.line < c.s.lines.length) return { line: n.start.line, column: 1, endLine: n.end.line + 1, endColumn: 1 };
+  return { line: n.start.line, column: 1, endLine: n.end.line, endColumn: last.length + 1 };
+}
+
+/**
+ * Client verification written where it does not work well: nginx `ssl_verify_client` inside a location
+ * (nginx -t refuses it) or Apache `SSLVerifyClient` inside a <Location>/<Directory> (renegotiation or
+ * post-handshake auth). The fix removes it there and requires the certificate in the server block / virtual
+ * host, replacing the value of one already there.
+ */
+function moveVerificationUp(c: Ctx, kind: 'move-to-server' | 'move-to-vhost'): Fix | undefined {
+  const d = c.d;
+  if ((kind === 'move-to-server') !== (d === 'nginx')) return undefined;
+  const node = c.directive && sameName(c.directive.name, VERIFY[d], d) ? c.directive : undefined;
+  if (!node || !node.parent) return undefined;
+  let block: SNode | undefined = node.parent;
+  while (block && !isBlockNode(block, d)) block = block.parent;
+  if (!block || node.parent === block) return undefined;
+  const edits: TextEdit[] = [{ range: removalRange(c, node), newText: '' }];
+  const existing = nodeInBlock(c, block, VERIFY[d]);
+  if (existing) {
+    const e = replaceArg(existing, 0, REQUIRED[d]);
+    if (e && existing.args[0]?.value !== REQUIRED[d]) edits.push(e);
+  } else {
+    const saved = c.block;
+    c.block = block;
+    edits.push(insertLinesAfter(c, insertionPoint(c, block).pos, innerIndent(c, block), [lineForDirective(d, VERIFY[d], REQUIRED[d])]));
+    c.block = saved;
+  }
+  const where = d === 'nginx' ? 'the server block' : 'the virtual host';
+  return { kind, code: c.finding.code, title: `Move client verification to ${where} (${VERIFY[d]} ${REQUIRED[d]})`, edits, isPreferred: true };
 }

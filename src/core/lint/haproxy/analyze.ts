@@ -16,11 +16,12 @@ import { Arg, Finding, HaproxyDirective, ParsedFile, Range } from '../types';
 import { judgeCaFile } from '../ca';
 import { blockIgnores, finding, IgnoreSet, isIgnored, LazyIgnores, LintContext, loadParsedFile, memo, readCa, ref, serverNameMatches } from '../common';
 import { resolvePattern } from '../paths';
+import { serverCaPath } from '../serverCa';
 import { parseCrtList } from './parser';
 
 export const VERIFY_VALUES = ['none', 'optional', 'required'];
-/** Where the quick-fixes put the client CA on an HAProxy server when made with the bundled origin-pull CA. */
-export const HAPROXY_ORIGIN_PULL_CA = '/etc/haproxy/cloudflare/origin-pull-ca.pem';
+/** Where the quick-fixes put the client CA on the server by default (setting mtls.lint.serverCaPath.haproxy). */
+export const HAPROXY_ORIGIN_PULL_CA = serverCaPath('haproxy');
 
 /** bind keywords that take a value (so the value is not read as a keyword). */
 const VALUE_KEYWORDS = new Set([
@@ -239,7 +240,7 @@ function lintProxy(ctx: LintContext, section: HaproxyDirective, http: boolean, b
         if (written.includes('${')) return;
         const resolved = resolveFile(ctx, written, bases.ca);
         const verdicts = memo(ctx, `ca-verdicts\0${resolved}\0${written}`, () => judgeCaFile(readCa(ctx, resolved), ctx.now, written));
-        if (written === HAPROXY_ORIGIN_PULL_CA && verdicts[0]?.problem === 'missing') {
+        if (written === serverCaPath('haproxy', ctx.settings.serverCaPath) && verdicts[0]?.problem === 'missing') {
           // The server-side place the quick-fixes write: on a workstation it is normally absent.
           emit(finding(opts.caFile.file, opts.caFile, 'information', 'leg2-ca-file', `${written} is not on this machine, so it was not checked. Install Cloudflare's origin-pull CA (or your own AOP CA) there on the server; haproxy refuses to start while it is missing.`, { ...data, clientCa: ref(ctx, anchor), caPath: written, caPathResolved: resolved, caProblem: 'missing' }), more);
           return;

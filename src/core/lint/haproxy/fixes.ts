@@ -1,7 +1,7 @@
 // Quick-fixes for haproxy.cfg and crt-list findings, built from the HAProxy parser's reading of the file's
 // current text (the same parser the rules use). Pure: text + finding in, fixes out.
 import type { CaChoice, Fix, FixOptions, TextEdit } from '../fixes';
-import type { Arg, Finding, HaproxyDirective } from '../types';
+import type { Arg, Finding, HaproxyDirective, ParsedFile } from '../types';
 import { looksLikeCrtList, parseCrtList, parseHaproxy } from './parser';
 import { HAPROXY_ORIGIN_PULL_CA, readOptions } from './analyze';
 
@@ -18,12 +18,8 @@ export function haproxyArg(value: string): string {
   return '"' + value.replace(/["\\$]/g, m => '\\' + m) + '"';
 }
 
-function serverPath(ca: CaChoice): string {
-  return ca.kind === 'origin-pull' ? HAPROXY_ORIGIN_PULL_CA : ca.path;
-}
-
 function caTitle(ca: CaChoice): string {
-  return ca.kind === 'origin-pull' ? `Cloudflare origin-pull CA at ${HAPROXY_ORIGIN_PULL_CA}` : ca.label;
+  return ca.kind === 'origin-pull' ? `Cloudflare origin-pull CA at ${ca.path}` : ca.label;
 }
 
 interface Ctx {
@@ -39,9 +35,10 @@ interface Ctx {
   http: boolean;
 }
 
-function context(text: string, finding: Finding): Ctx {
+function context(text: string, finding: Finding, parsed?: ParsedFile): Ctx {
   const t = textInfo(text);
-  const asCfg = parseHaproxy(text, finding.file);
+  // the linter's tree when it is the tree of this very text, else this file parsed now
+  const asCfg = parsed?.dialect === 'haproxy' && parsed.file === finding.file ? parsed : parseHaproxy(text, finding.file);
   if (looksLikeCrtList(asCfg)) {
     const pf = parseCrtList(text, finding.file);
     const line = (pf.directives as HaproxyDirective[]).find(d => d.line <= finding.line && finding.line <= d.endLine);
@@ -64,7 +61,7 @@ function context(text: string, finding: Finding): Ctx {
 }
 
 export function computeHaproxyFixes(text: string, finding: Finding, options: FixOptions = {}): Fix[] {
-  const c = context(text, finding);
+  const c = context(text, finding, options.parsed);
   const out: Fix[] = [];
   const push = (f: Fix | undefined) => { if (f && f.edits.length) out.push(f); };
   const cas = options.cas ?? [];
@@ -87,7 +84,7 @@ export function computeHaproxyFixes(text: string, finding: Finding, options: Fix
         break;
       case 'leg2-ca-file':
         if (finding.data?.caProblem !== 'origin-pull-shared') {
-          cas.filter(ca => serverPath(ca) !== finding.data?.caPathResolved && serverPath(ca) !== finding.data?.caPath)
+          cas.filter(ca => ca.path !== finding.data?.caPathResolved && ca.path !== finding.data?.caPath)
             .forEach((ca, k) => push(replaceCa(c, ca, k === 0)));
         }
         break;
@@ -117,7 +114,7 @@ function addOptions(c: Ctx, words: string): TextEdit | undefined {
 function requireClientCert(c: Ctx, ca: CaChoice | undefined, preferred: boolean): Fix | undefined {
   const edits: TextEdit[] = [];
   const words: string[] = [];
-  if (ca) words.push(`ca-file ${haproxyArg(serverPath(ca))}`);
+  if (ca) words.push(`ca-file ${haproxyArg(ca.path)}`);
   const verify = optionValue(c, 'verify');
   if (verify) edits.push(replaceRange(verify, 'required'));
   else words.push('verify required');
@@ -129,7 +126,7 @@ function requireClientCert(c: Ctx, ca: CaChoice | undefined, preferred: boolean)
 /** leg2-no-ca: `ca-file <CA>` right after the verify value. */
 function addCa(c: Ctx, ca: CaChoice, preferred: boolean): Fix | undefined {
   const verify = optionValue(c, 'verify');
-  const words = `ca-file ${haproxyArg(serverPath(ca))}`;
+  const words = `ca-file ${haproxyArg(ca.path)}`;
   const edit = verify ? insertAt(verify.endLine, verify.endColumn, ' ' + words) : addOptions(c, words);
   return edit && { kind: 'add-client-ca', code: c.finding.code, title: `Add client CA: ${caTitle(ca)} (ca-file)`, edits: [edit], isPreferred: preferred, ca };
 }
@@ -152,7 +149,7 @@ function addDenyRule(c: Ctx, preferred: boolean): Fix | undefined {
 /** leg2-ca-file: point the ca-file at another CA. */
 function replaceCa(c: Ctx, ca: CaChoice, preferred: boolean): Fix | undefined {
   const v = c.optionArgs.find((a, i) => i > 0 && c.optionArgs[i - 1].value === 'ca-file' && contains(a, c.finding.line, c.finding.column)) ?? optionValue(c, 'ca-file');
-  return v && { kind: 'replace-ca', code: c.finding.code, title: `Use ${caTitle(ca)} as the client CA`, edits: [replaceRange(v, haproxyArg(serverPath(ca)))], isPreferred: preferred, ca };
+  return v && { kind: 'replace-ca', code: c.finding.code, title: `Use ${caTitle(ca)} as the client CA`, edits: [replaceRange(v, haproxyArg(ca.path))], isPreferred: preferred, ca };
 }
 
 /** `# mtls-lint: ignore <code>`: first line of the section, or the line above the crt-list line. */

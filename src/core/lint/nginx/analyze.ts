@@ -3,10 +3,11 @@
 // against `nginx -t` in test/unit/lint/agreement.test.ts.
 import * as path from 'path';
 import { Directive, Finding, NginxDirective, ParsedFile } from '../types';
-import { blockIgnores, blockRef, finding, IgnoreSet, isIgnored, isLeg2, LazyIgnores, LintContext, loadParsedFile, memo, readCa, ref, serverNameMatches } from '../common';
+import { blockIgnores, blockRef, finding, IgnoreSet, isIgnored, isLeg2, LazyIgnores, LintContext, loadParsedFile, memo, readCa, ref, reportSkipped, serverNameMatches } from '../common';
 import { judgeCaFile, neededDepth } from '../ca';
 import { parseNginx } from './parser';
-import { resolvePattern } from '../paths';
+import { serverCaPath } from '../serverCa';
+import { resolvePattern, Skipped } from '../paths';
 
 const VERIFY_VALUES = ['on', 'off', 'optional', 'optional_no_ca'];
 const MAX_INCLUDE_DEPTH = 32;
@@ -24,8 +25,8 @@ function nginxBases(ctx: LintContext, includer: string): string[] {
   return bases;
 }
 
-export function loadNginxFile(ctx: LintContext, file: string): ParsedFile | undefined {
-  return loadParsedFile(ctx, file, parseNginx);
+export function loadNginxFile(ctx: LintContext, file: string, from?: Directive): ParsedFile | undefined {
+  return loadParsedFile(ctx, file, parseNginx, from);
 }
 
 /** Follows `include` directives (globs allowed), attaching the parsed files to them. */
@@ -36,13 +37,15 @@ function expandIncludes(ctx: LintContext, pf: ParsedFile, stack: string[]): void
       if (d.name !== 'include' || d.args.length !== 1 || d.block) continue;
       if (Date.now() > ctx.deadline) { ctx.timedOut = true; return; }
       const pattern = d.args[0].value;
+      const skipped: Skipped[] = [];
       const files = ctx.options.resolveInclude
         ? safeResolve(() => ctx.options.resolveInclude!(pattern, d.file, 'nginx'))
-        : resolvePattern(pattern, nginxBases(ctx, d.file), ctx.fs, 'drop').files;
+        : resolvePattern(pattern, nginxBases(ctx, d.file), ctx.fs, 'drop', skipped).files;
+      reportSkipped(ctx, d, skipped);
       d.included = [];
       for (const f of files) {
         if (stack.includes(f) || stack.length > MAX_INCLUDE_DEPTH) continue; // nginx would recurse forever
-        const inc = loadNginxFile(ctx, f);
+        const inc = loadNginxFile(ctx, f, d);
         if (!inc) continue;
         d.included.push(inc);
         if (!(inc as { expanded?: boolean }).expanded) {
@@ -59,18 +62,32 @@ function safeResolve(fn: () => string[]): string[] {
   try { return fn() ?? []; } catch { return []; }
 }
 
-/** Directives of a block with includes replaced by the included files' directives. */
-export function flat(ds: Directive[] | undefined, depth = 0): NginxDirective[] {
+function isInclude(d: Directive): boolean {
+  return d.name === 'include' && !!d.included && !d.block;
+}
+
+/**
+ * Directives of a block with includes replaced by the included files' directives. Each file is inlined
+ * once per block (a second include of it, or an include cycle, adds nothing), so a folder of files that
+ * include each other by glob stays linear. Iterative: no recursion however deep the includes go.
+ */
+export function flat(ds: Directive[] | undefined): NginxDirective[] {
   if (!ds) return [];
   // Most blocks include nothing: hand back the block itself instead of a copy.
   let hasInclude = false;
-  for (const d of ds) if (d.name === 'include' && d.included && !d.block) { hasInclude = true; break; }
+  for (const d of ds) if (isInclude(d)) { hasInclude = true; break; }
   if (!hasInclude) return ds as NginxDirective[];
   const out: NginxDirective[] = [];
-  for (const d of ds) {
-    if (d.name === 'include' && d.included && !d.block) {
-      if (depth < MAX_INCLUDE_DEPTH) for (const pf of d.included) out.push(...flat(pf.directives, depth + 1));
-    } else out.push(d as NginxDirective);
+  const seen = new Set<ParsedFile>();
+  const stack: { ds: Directive[]; i: number }[] = [{ ds, i: 0 }];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    if (top.i >= top.ds.length) { stack.pop(); continue; }
+    const d = top.ds[top.i++];
+    if (!isInclude(d)) { out.push(d as NginxDirective); continue; }
+    const files = d.included!.filter(pf => !seen.has(pf));
+    for (const pf of files) seen.add(pf);
+    for (let k = files.length - 1; k >= 0; k--) stack.push({ ds: files[k].directives, i: 0 });
   }
   return out;
 }
@@ -263,7 +280,7 @@ function lintServer(
     const extra = trusted ? ` The CA in ssl_trusted_certificate (${trusted.args[0]?.value}) is not enough: move it to ssl_client_certificate.` : '';
     emit(finding(verify!.file, verify!.args[0], 'error', 'leg2-no-ca',
       `ssl_verify_client ${mode} without ssl_client_certificate: nginx -t fails (no ssl_client_certificate for ssl_verify_client), since there is no CA to verify Cloudflare's client certificate against. Add ssl_client_certificate with the origin-pull CA (or your own AOP CA).${extra}`,
-      { dialect: 'nginx', block: blk(), directive: ref(ctx, verify!), verifyClient: ref(ctx, verify!), trustedCa: trusted ? ref(ctx, trusted) : undefined, caPath: trusted?.args[0]?.value, suggestedDirectives: [`ssl_client_certificate ${trusted?.args[0]?.raw ?? '/etc/ssl/cloudflare/origin-pull-ca.pem'};`] }), ignored, names);
+      { dialect: 'nginx', block: blk(), directive: ref(ctx, verify!), verifyClient: ref(ctx, verify!), trustedCa: trusted ? ref(ctx, trusted) : undefined, caPath: trusted?.args[0]?.value, suggestedDirectives: [`ssl_client_certificate ${trusted?.args[0]?.raw ?? serverCaPath('nginx', ctx.settings.serverCaPath)};`] }), ignored, names);
   }
 
   // leg2-trusted-not-sent
@@ -299,11 +316,13 @@ function lintServer(
   }
 
   if (!tls) return; // Leg 2 advice is for servers that actually speak TLS
+  // Catch-all servers that refuse every handshake or every request serve nobody: nothing is open there.
+  if (reject || refusesEverything(dirs)) return;
 
   // leg2-no-client-auth
   if (mode === 'absent' || mode === 'off') {
     const why = mode === 'off' ? 'ssl_verify_client is off' : 'there is no ssl_verify_client';
-    const dirsToAdd = clientCa ? ['ssl_verify_client on;'] : ['ssl_client_certificate /etc/ssl/cloudflare/origin-pull-ca.pem;', 'ssl_verify_client on;'];
+    const dirsToAdd = clientCa ? ['ssl_verify_client on;'] : [`ssl_client_certificate ${serverCaPath('nginx', ctx.settings.serverCaPath)};`, 'ssl_verify_client on;'];
     emit(finding(anchor.file, anchorRange, 'warning', 'leg2-no-client-auth',
       `This TLS server does not require a client certificate (${why}), so Leg 2 is open: anyone who reaches the origin directly bypasses Cloudflare. Require Cloudflare's certificate: ${dirsToAdd.join(' ')} — or add "# mtls-lint: ignore leg2-no-client-auth" if this site is not behind Cloudflare.`,
       { dialect: 'nginx', block: blk(), directive: ref(ctx, anchor), verifyClient: verify ? ref(ctx, verify) : undefined, clientCa: clientCa ? ref(ctx, clientCa) : undefined, trustedCa: trusted ? ref(ctx, trusted) : undefined, suggestedValue: 'on', suggestedDirectives: dirsToAdd }), ignored, names);
@@ -323,36 +342,43 @@ function lintServer(
       } else if (check.kind === 'partial') {
         msg = `${base}, and only some locations check $ssl_client_verify (${check.where} do not). Check it at server level: if ($ssl_client_verify != SUCCESS) { return 403; } — or use ssl_verify_client on.`;
       } else {
-        msg = `${base} and nothing here rejects them, so Leg 2 is open. Use ssl_verify_client on, or add: if ($ssl_client_verify != SUCCESS) { return 403; }`;
+        msg = `${base} and nothing here rejects them, so Leg 2 is open.${check.note ?? ''} Use ssl_verify_client on, or add: if ($ssl_client_verify != SUCCESS) { return 403; }`;
       }
       emit(finding(verify!.file, verify!.args[0], sev, 'leg2-optional-unchecked', msg,
         { dialect: 'nginx', block: blk(), directive: ref(ctx, verify!), verifyClient: ref(ctx, verify!), clientCa: clientCa ? ref(ctx, clientCa) : undefined, suggestedValue: 'on', suggestedDirectives: ['if ($ssl_client_verify != SUCCESS) { return 403; }'] }), ignored, names);
     }
   }
 
-  // leg2-verify-depth (nginx default depth is 1)
+  // leg2-verify-depth. nginx hands ssl_verify_depth to OpenSSL, which counts the intermediates between the
+  // client certificate and the trust anchor: 0 accepts a certificate issued directly by a CA in the file,
+  // 1 (the default) one intermediate more.
   if (verifying && clientCa && ctx.settings.checkVerifyDepth !== false) {
-    const needed = caAnalysis && caAnalysis.certs.length ? neededDepth(caAnalysis) : 1;
+    const chain = caAnalysis && caAnalysis.certs.length ? neededDepth(caAnalysis) : 1;
+    const needed = chain - 1;
+    const suggested = Math.max(needed, 1);
     const depth = depthDir ? parseInt(depthDir.args[0]?.value ?? '', 10) : 1;
-    const common = { dialect: 'nginx' as const, block: blk(), verifyClient: ref(ctx, verify!), clientCa: ref(ctx, clientCa), suggestedDepth: needed, suggestedDirectives: [`ssl_verify_depth ${needed};`] };
+    const common = { dialect: 'nginx' as const, block: blk(), verifyClient: ref(ctx, verify!), clientCa: ref(ctx, clientCa), suggestedDepth: suggested, suggestedDirectives: [`ssl_verify_depth ${suggested};`] };
+    const why = needed === 0 ? 'certificates issued directly by the CA' : `${needed} intermediate CA${needed > 1 ? 's' : ''} below the CA`;
     if (!depthDir) {
-      emit(finding(verify!.file, verify!, needed > 1 ? 'warning' : 'information', 'leg2-verify-depth', needed > 1
-        ? `No ssl_verify_depth: nginx's default of 1 is too shallow for the CA chain in ${clientCa.args[0]?.value} (it needs ${needed}), so client certificates fail verification. Add ssl_verify_depth ${needed};`
-        : `No ssl_verify_depth: nginx's default is 1, which is what Cloudflare's origin-pull certificate needs (it is issued directly by the CA). Add ssl_verify_depth 1; to make that explicit.`,
-      common), ignored, names);
-    } else if (!isNaN(depth) && depth > needed) {
-      emit(finding(depthDir.file, depthDir.args[0] ?? depthDir, 'information', 'leg2-verify-depth',
-        `ssl_verify_depth ${depth} is deeper than the CA chain needs (${needed}); longer client chains than Cloudflare's are accepted for no reason. Use ssl_verify_depth ${needed};`,
-        { ...common, directive: ref(ctx, depthDir), verifyDepth: ref(ctx, depthDir) }), ignored, names);
+      emit(finding(verify!.file, verify!, 'information', 'leg2-verify-depth',
+        `No ssl_verify_depth: nginx's default of 1 allows one intermediate CA between the client certificate and the CA in ${clientCa.args[0]?.value}, enough for ${why} (Cloudflare's origin-pull certificate is issued directly by the CA). Add ssl_verify_depth ${suggested}; to make that explicit.`,
+        common), ignored, names);
     } else if (!isNaN(depth) && depth < needed) {
       emit(finding(depthDir.file, depthDir.args[0] ?? depthDir, 'warning', 'leg2-verify-depth',
-        `ssl_verify_depth ${depth} is too shallow for the CA chain in ${clientCa.args[0]?.value} (it needs ${needed}); client certificates fail verification. Use ssl_verify_depth ${needed};`,
+        `ssl_verify_depth ${depth} is too shallow for the CA chain in ${clientCa.args[0]?.value}: client certificates issued below its ${needed} intermediate CA${needed > 1 ? 's' : ''} fail verification (nginx counts the intermediates between the certificate and the trust anchor). Use ssl_verify_depth ${suggested};`,
+        { ...common, directive: ref(ctx, depthDir), verifyDepth: ref(ctx, depthDir) }), ignored, names);
+    } else if (!isNaN(depth) && depth > suggested) {
+      emit(finding(depthDir.file, depthDir.args[0] ?? depthDir, 'information', 'leg2-verify-depth',
+        `ssl_verify_depth ${depth} allows ${depth} intermediate CAs, more than the CA chain needs (${why}); longer client chains than Cloudflare's are accepted for no reason. Use ssl_verify_depth ${suggested};`,
         { ...common, directive: ref(ctx, depthDir), verifyDepth: ref(ctx, depthDir) }), ignored, names);
     }
   }
 }
 
-type Check = { kind: 'checked' } | { kind: 'none' } | { kind: 'forwarded'; where: string } | { kind: 'partial'; where: string };
+type Check = { kind: 'checked' } | { kind: 'none'; note?: string } | { kind: 'forwarded'; where: string } | { kind: 'partial'; where: string };
+
+/** Directives that pass a value on to a backend (the backend may check it). */
+const FORWARDERS = new Set(['proxy_set_header', 'fastcgi_param', 'uwsgi_param', 'scgi_param', 'grpc_set_header', 'proxy_set_body']);
 
 function usesVar(d: Directive, vars: Set<string>): boolean {
   const t = argsText(d);
@@ -360,32 +386,66 @@ function usesVar(d: Directive, vars: Set<string>): boolean {
   return false;
 }
 
-/** Is there something in the server that rejects clients whose certificate did not verify? */
+/** `return` with a refusal: 4xx/5xx (444 closes the connection). */
+function refuses(d: Directive): boolean {
+  if (d.name !== 'return') return false;
+  const code = parseInt(d.args[0]?.value ?? '', 10);
+  return !isNaN(code) && code >= 400;
+}
+
+/**
+ * An `if` that refuses clients whose certificate did not verify: its condition tests the verify result
+ * (negatively: `!= SUCCESS`, `!~ ^SUCCESS$`, or a map variable) and its body ends the request with a
+ * refusal. An `if` whose body only sets a variable or a header lets the request through.
+ */
+function isRefusingIf(d: NginxDirective, vars: Set<string>): boolean {
+  if (d.name !== 'if' || !d.block || !usesVar(d, vars)) return false;
+  const cond = argsText(d);
+  const direct = /\$ssl_client_verify\b/.test(cond);
+  // `if ($ssl_client_verify = SUCCESS) { return 403; }` refuses the verified clients, not the others.
+  if (direct && !/!=|!~/.test(cond)) return false;
+  return flat(d.block).some(refuses);
+}
+
+/** A server-level `return` with a refusal: every request ends there (catch-all servers: `return 444;`). */
+function refusesEverything(dirs: NginxDirective[]): boolean {
+  return dirs.some(refuses);
+}
+
+/** Is there something in the server that refuses clients whose certificate did not verify, on every path? */
 function findCheck(dirs: NginxDirective[], vars: Set<string>): Check {
-  const hasIf = (ds: NginxDirective[], depth: number): boolean => {
+  const hasIf = (ds: NginxDirective[]): boolean => {
     for (const d of ds) {
-      if (d.name === 'if' && usesVar(d, vars)) return true;
-      if (d.block && !d.rawBlock && depth < 16 && hasIf(flat(d.block), depth + 1)) return true;
+      if (isRefusingIf(d, vars)) return true;
       if (d.rawBlock && /ssl_client_verify/.test(d.name + argsText(d))) return true;
     }
     return false;
   };
-  if (dirs.some(d => d.name === 'if' && usesVar(d, vars))) return { kind: 'checked' };
+  if (hasIf(dirs) || refusesEverything(dirs)) return { kind: 'checked' };
   const locations = dirs.filter(d => d.name === 'location' && d.block);
-  const checked = locations.filter(l => hasIf(flat(l.block), 0));
-  if (locations.length > 0 && checked.length === locations.length) return { kind: 'checked' };
+  const checked = locations.filter(l => hasIf(flat(l.block)) || refusesEverything(flat(l.block)));
+  // Requests that match no location are served by the server itself: without `location /` some are unchecked.
+  const coversAll = locations.some(l => l.args.length === 1 && l.args[0].value === '/');
+  if (locations.length > 0 && checked.length === locations.length && coversAll) return { kind: 'checked' };
   if (checked.length > 0) {
     const open = locations.filter(l => !checked.includes(l)).map(l => `location ${argsText(l)}`);
+    if (!coversAll) open.push('requests matching no location');
     return { kind: 'partial', where: open.slice(0, 3).join(', ') + (open.length > 3 ? ', …' : '') };
   }
   const fwd: string[] = [];
-  const walk = (ds: NginxDirective[], depth: number) => {
-    for (const d of ds) {
-      if (d.name !== 'if' && !d.block && usesVar(d, vars)) fwd.push(d.name);
-      if (d.block && depth < 16) walk(flat(d.block), depth + 1);
+  let notRefusing = false;
+  let echoed = false;
+  const stack: NginxDirective[][] = [dirs];
+  for (let n = 0; stack.length && n < 10000; n++) {
+    for (const d of stack.pop()!) {
+      if (d.name === 'if' && usesVar(d, vars)) notRefusing = true;
+      else if (!d.block && usesVar(d, vars)) { if (FORWARDERS.has(d.name)) fwd.push(d.name); else echoed = true; }
+      if (d.block && !d.rawBlock) stack.push(flat(d.block));
     }
-  };
-  walk(dirs, 0);
+  }
   if (fwd.length) return { kind: 'forwarded', where: [...new Set(fwd)].join(', ') };
-  return { kind: 'none' };
+  const note = notRefusing
+    ? ' An if on $ssl_client_verify is not a check unless it ends the request (return 403;): setting a variable or a header lets the request through.'
+    : echoed ? ' Showing $ssl_client_verify to the client (add_header, return, log) is not a check.' : undefined;
+  return { kind: 'none', note };
 }

@@ -224,6 +224,21 @@ function indentBefore(text: string, start: number): string {
   return text.slice(p, start);
 }
 
+/** Deepest block nesting kept as a tree (nginx.conf files in the wild nest a handful of levels). */
+export const MAX_NESTING = 100;
+/** Most parse-error findings reported per file; past it one finding says how many more there are. */
+export const MAX_PARSE_FINDINGS = 100;
+
+/** Sorts parse findings by position and keeps the first MAX_PARSE_FINDINGS, plus one that counts the rest. */
+export function capFindings(findings: Finding[]): Finding[] {
+  findings.sort((a, b) => a.line - b.line || a.column - b.column);
+  if (findings.length <= MAX_PARSE_FINDINGS) return findings;
+  const kept = findings.slice(0, MAX_PARSE_FINDINGS);
+  const next = findings[MAX_PARSE_FINDINGS];
+  kept.push({ ...next, severity: 'error', message: `${findings.length - MAX_PARSE_FINDINGS} more syntax errors from here on are not listed (the first: ${next.message}).` });
+  return kept;
+}
+
 interface Frame {
   owner?: NginxDirective;
   children: NginxDirective[];
@@ -239,6 +254,7 @@ export function parseNginx(text: string, file: string, options: NginxParseOption
   let stmt: Arg[] = [];
   let stmtStart = 0;
   let count = 0;
+  let tooDeep = false;
   const deadline = options.deadline;
 
   const makeDirective = (toks: Arg[], last: Range): NginxDirective => {
@@ -326,7 +342,14 @@ export function parseNginx(text: string, file: string, options: NginxParseOption
       }
       const block: NginxDirective[] = [];
       d.block = block;
-      stack.push({ owner: d, children: block });
+      if (stack.length > MAX_NESTING) {
+        // Deeper than any real config: keep reading (braces still pair up), but put what follows in the
+        // block at the limit, so the tree every check walks stays shallow.
+        if (!tooDeep) { tooDeep = true; lx.error(d.nameRange, `blocks nested more than ${MAX_NESTING} deep; the deeper levels are read as part of the block at that depth`); }
+        stack.push({ owner: d, children: frame.children });
+      } else {
+        stack.push({ owner: d, children: block });
+      }
       continue;
     }
     // T_CLOSE
@@ -360,6 +383,5 @@ export function parseNginx(text: string, file: string, options: NginxParseOption
     owner.endLine = eofLine;
     owner.endColumn = eofCol;
   }
-  findings.sort((a, b) => a.line - b.line || a.column - b.column);
-  return { file, dialect: 'nginx', directives: root.children, comments, findings, lineCount: lx.line };
+  return { file, dialect: 'nginx', directives: root.children, comments, findings: capFindings(findings), lineCount: lx.line };
 }
