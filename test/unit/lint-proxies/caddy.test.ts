@@ -9,6 +9,7 @@ import * as path from 'path';
 import { lintText, lintFiles, detectDialect, parseConfig, CaddyDirective, Finding, RuleCode } from '../../../src/core/lint';
 import { applyEdits, computeFixes, CaChoice, FixKind } from '../../../src/core/lint/fixes';
 import { CADDY_ORIGIN_PULL_CA } from '../../../src/core/lint/caddy/fixes';
+import { serverCaPath } from '../../../src/core/lint/serverCa';
 import { originConfigSnippet } from '../../../src/core/cloudflare/snippets';
 import { makeTestPki, TestPki } from '../../support/openssl';
 import { caddyConfigTest, startCaddy } from '../../support/servers';
@@ -115,10 +116,21 @@ describe('Caddy linter against the real caddy', function () {
     assert.deepStrictEqual(lintOf('example.com:8443 {\n\trespond ok\n}\nexample.com:80 {\n\trespond ok\n}\n').map(f => `${f.line} ${f.code}`), ['1 leg2-no-client-auth']);
   });
 
+  it('a configured server CA path (mtls.lint.serverCaPath.caddy) is what the fix writes and what the linter knows is absent here', () => {
+    const text = site('\ttls /etc/caddy/origin.pem /etc/caddy/origin.key');
+    const configured = '/srv/caddy/pki/origin pull.pem';
+    const f = lintOf(text)[0];
+    const fixes = computeFixes(text, f, { cas: [{ path: serverCaPath('caddy', configured), label: 'origin-pull CA', kind: 'origin-pull' }] });
+    const fixed = applyEdits(text, fixes[0].edits);
+    assert.ok(fixed.includes('trusted_ca_cert_file "/srv/caddy/pki/origin pull.pem"'), fixed);
+    assert.deepStrictEqual(lintText(fixed, { file: '/nonexistent/Caddyfile', settings: { serverCaPath: configured } }).map(x => `${x.code} ${x.severity}`), ['leg2-ca-file information']);
+    assert.deepStrictEqual(lintText(fixed, { file: '/nonexistent/Caddyfile' }).map(x => `${x.code} ${x.severity}`), ['leg2-ca-file error']);
+  });
+
   it('the origin-pull CA fix writes the server-side path', () => {
     const text = site('\ttls /etc/caddy/origin.pem /etc/caddy/origin.key');
     const f = lintOf(text)[0];
-    const fixes = computeFixes(text, f, { cas: [{ path: '/home/dev/ext/media/authenticated_origin_pull_ca.pem', label: 'origin-pull CA', kind: 'origin-pull' }] });
+    const fixes = computeFixes(text, f, { cas: [{ path: serverCaPath('caddy'), source: '/home/dev/ext/media/authenticated_origin_pull_ca.pem', label: 'origin-pull CA', kind: 'origin-pull' }] });
     const fixed = applyEdits(text, fixes[0].edits);
     assert.ok(fixed.includes(`trusted_ca_cert_file ${CADDY_ORIGIN_PULL_CA}`), fixed);
     assert.ok(!fixed.includes('/home/dev'), fixed);

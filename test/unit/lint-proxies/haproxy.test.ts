@@ -9,6 +9,7 @@ import * as path from 'path';
 import { lintText, lintFiles, detectDialect, parseConfig, Finding, HaproxyDirective, RuleCode } from '../../../src/core/lint';
 import { applyEdits, computeFixes, CaChoice, FixKind } from '../../../src/core/lint/fixes';
 import { HAPROXY_ORIGIN_PULL_CA } from '../../../src/core/lint/haproxy/fixes';
+import { serverCaPath } from '../../../src/core/lint/serverCa';
 import { originConfigSnippet } from '../../../src/core/cloudflare/snippets';
 import { parseCrtList } from '../../../src/core/lint/haproxy/parser';
 import { makeTestPki, TestPki } from '../../support/openssl';
@@ -159,10 +160,21 @@ describe('HAProxy linter against the real haproxy', function () {
     assert.deepStrictEqual(lintText(withReject, { file: '/nonexistent/haproxy.cfg', settings: { checkCaFiles: false } }).map(f => f.code), []);
   });
 
+  it('a configured server CA path (mtls.lint.serverCaPath.haproxy) is what the fix writes and what the linter knows is absent here', () => {
+    const text = 'frontend fe\n\tbind :443 ssl crt /etc/haproxy/site.pem\n';
+    const configured = '/srv/haproxy/origin-pull.pem';
+    const f = lintText(text, { file: '/nonexistent/haproxy.cfg' })[0];
+    const fixes = computeFixes(text, f, { cas: [{ path: serverCaPath('haproxy', configured), label: 'origin-pull CA', kind: 'origin-pull' }] });
+    const fixed = applyEdits(text, fixes[0].edits);
+    assert.strictEqual(fixed, `frontend fe\n\tbind :443 ssl crt /etc/haproxy/site.pem ca-file ${configured} verify required\n`);
+    assert.deepStrictEqual(lintText(fixed, { file: '/nonexistent/haproxy.cfg', settings: { serverCaPath: configured } }).map(x => `${x.code} ${x.severity}`), ['leg2-ca-file information']);
+    assert.deepStrictEqual(lintText(fixed, { file: '/nonexistent/haproxy.cfg' }).map(x => `${x.code} ${x.severity}`), ['leg2-ca-file error']);
+  });
+
   it('the origin-pull CA fix writes the server-side path', () => {
     const text = 'frontend fe\n\tbind :443 ssl crt /etc/haproxy/site.pem\n';
     const f = lintText(text, { file: '/nonexistent/haproxy.cfg' })[0];
-    const fixes = computeFixes(text, f, { cas: [{ path: '/home/dev/ext/media/authenticated_origin_pull_ca.pem', label: 'origin-pull CA', kind: 'origin-pull' }] });
+    const fixes = computeFixes(text, f, { cas: [{ path: serverCaPath('haproxy'), source: '/home/dev/ext/media/authenticated_origin_pull_ca.pem', label: 'origin-pull CA', kind: 'origin-pull' }] });
     const fixed = applyEdits(text, fixes[0].edits);
     assert.strictEqual(fixed, `frontend fe\n\tbind :443 ssl crt /etc/haproxy/site.pem ca-file ${HAPROXY_ORIGIN_PULL_CA} verify required\n`);
     assert.deepStrictEqual(lintText(fixed, { file: '/nonexistent/haproxy.cfg' }).map(x => `${x.code} ${x.severity} ${x.data?.caProblem}`), ['leg2-ca-file information missing']);
