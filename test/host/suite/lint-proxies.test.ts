@@ -79,4 +79,20 @@ describe('Origin config linting: Caddy and HAProxy', function () {
     assert.ok(await vscode.workspace.applyEdit(deny.edit));
     assert.ok(doc.getText().includes('verify optional\n    http-request deny unless { ssl_c_used } { ssl_c_verify 0 }\n'), doc.getText());
   });
+
+  it('mtls.lint.serverCaPath.haproxy is the CA path the preferred quick-fix writes', async () => {
+    const config = vscode.workspace.getConfiguration('mtls.lint');
+    await config.update('serverCaPath.haproxy', '/srv/haproxy/pki/origin-pull.pem', vscode.ConfigurationTarget.Workspace);
+    try {
+      const doc = await openConfig('hosttest/haproxy/open.cfg', 'frontend fe\n    mode http\n    bind :443 ssl crt /etc/haproxy/site.pem\n    default_backend app\n');
+      assert.strictEqual(doc.languageId, 'haproxy');
+      const actions = await fixFor(doc, 'leg2-no-client-auth');
+      const preferred = actions.find(a => a.isPreferred && a.edit);
+      assert.ok(preferred, actions.map(a => a.title).join(' | '));
+      assert.ok(await vscode.workspace.applyEdit(preferred.edit!));
+      assert.ok(doc.getText().includes('bind :443 ssl crt /etc/haproxy/site.pem ca-file /srv/haproxy/pki/origin-pull.pem verify required\n'), doc.getText());
+    } finally {
+      await config.update('serverCaPath.haproxy', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
 });
