@@ -1,4 +1,4 @@
-// Shared machinery of the nginx and Apache rule passes: the lint context, directive references for
+// Shared machinery of the rule passes (nginx, Apache, Caddy, HAProxy): the lint context, directive references for
 // quick-fixes, CA file reading, ignore markers.
 import { BlockRef, Comment, Dialect, Directive, DirectiveRef, Finding, FindingData, LintFs, LintOptions, LintSettings, ParsedFile, Range, RuleCode, Severity } from './types';
 import { analyzeCaFile, CaFileAnalysis } from './ca';

@@ -121,7 +121,7 @@ function rank(p: string): number {
 }
 
 /**
- * Lints files and folders. Folders are scanned for nginx/Apache configs (by name, then content); main
+ * Lints files and folders. Folders are scanned for nginx/Apache/Caddy/HAProxy configs (by name, then content); main
  * files (nginx.conf, httpd.conf, apache2.conf) are linted first with their includes, and files they
  * include are not linted again on their own. Unreadable paths become `unreadable` findings.
  */

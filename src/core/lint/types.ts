@@ -321,7 +321,7 @@ export interface LintOptions {
   settings?: LintSettings;
   /** File access; missing members fall back to Node's fs. */
   fs?: Partial<LintFs>;
-  /** Shorthands for fs.readFile / fs.fileExists (the brief's names). */
+  /** Shorthands for fs.readFile / fs.fileExists (the names the lint API documents). */
   readFile?: (path: string) => string | undefined;
   fileExists?: (path: string) => boolean;
   /**
