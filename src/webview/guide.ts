@@ -231,12 +231,12 @@ function originExtra(v: GuideView): Child[] {
   const server = v.originServer;
   const snippet = m?.[server];
   const group = h('fieldset', { class: 'inline' }, h('legend', {}, 'Origin server'),
-    (['nginx', 'apache'] as const).map(s => {
+    ([['nginx', 'nginx'], ['apache', 'Apache'], ['caddy', 'Caddy'], ['haproxy', 'HAProxy']] as const).map(([s, label]) => {
       const id = `srv-${s}`;
       const input = h('input', { type: 'radio', name: 'srv', id, value: s, 'data-key': id });
       input.checked = server === s;
       input.addEventListener('change', () => { if (input.checked) post({ type: 'setOriginServer', server: s }); });
-      return h('span', { class: 'radio' }, input, h('label', { for: id }, s === 'nginx' ? 'nginx' : 'Apache'));
+      return h('span', { class: 'radio' }, input, h('label', { for: id }, label));
     }));
   return [
     group,

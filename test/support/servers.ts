@@ -297,3 +297,101 @@ export function rawTlsRequest(port: number, request: string, options: RawTlsOpti
     });
   });
 }
+
+// ---------------------------------------------------------------- Caddy and HAProxy
+
+export const CADDY = process.env.MTLS_CADDY ?? '/usr/bin/caddy';
+export const HAPROXY = process.env.MTLS_HAPROXY ?? '/usr/sbin/haproxy';
+
+/**
+ * A complete Caddyfile around `sites`: no admin endpoint, no automatic HTTPS (no ACME, no network), and
+ * Caddy's storage in the prefix. Sites should bind 127.0.0.1 and name their certificates.
+ */
+export function caddyMainConfig(sites: string, dir: string): string {
+  return `{\n\tadmin off\n\tauto_https off\n\tstorage file_system ${dir}/data\n}\n${sites}\n`;
+}
+
+function caddyEnv(dir: string): NodeJS.ProcessEnv {
+  return { HOME: dir, XDG_DATA_HOME: path.join(dir, 'data'), XDG_CONFIG_HOME: path.join(dir, 'config') };
+}
+
+function prepareCaddy(sites: string, options: ServerOptions, port: number): { dir: string; conf: string } {
+  const dir = makePrefix('caddy', options.files);
+  const conf = path.join(dir, 'Caddyfile');
+  fs.writeFileSync(conf, caddyMainConfig(substitute(sites, dir, port), dir));
+  return { dir, conf };
+}
+
+/** `caddy validate` on a Caddyfile built around `sites`. */
+export async function caddyConfigTest(sites: string, options: ServerOptions = {}): Promise<ConfigTestResult> {
+  const port = options.port ?? await freePort();
+  const { dir, conf } = prepareCaddy(sites, options, port);
+  try {
+    const r = await run(CADDY, ['validate', '--config', conf, '--adapter', 'caddyfile'], caddyEnv(dir));
+    return { ok: r.code === 0, output: (r.stdout + r.stderr).trim() };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `caddy run` on a Caddyfile built around `sites`; its log is the prefix's error.log. */
+export async function startCaddy(sites: string, options: ServerOptions = {}): Promise<RunningServer> {
+  const port = options.port ?? await freePort();
+  const { dir, conf } = prepareCaddy(sites, options, port);
+  const log = fs.openSync(path.join(dir, 'error.log'), 'a');
+  const child = spawn(CADDY, ['run', '--config', conf, '--adapter', 'caddyfile'], { detached: true, stdio: ['ignore', log, log], env: { ...process.env, ...caddyEnv(dir) } });
+  fs.closeSync(log);
+  return waitForServer(child, { port, dir, conf });
+}
+
+/** A complete haproxy.cfg around `proxies` (frontends/listens): logs to stderr, mode http, short timeouts. */
+export function haproxyMainConfig(proxies: string): string {
+  return `global\n\tlog stderr local0 info\ndefaults\n\tmode http\n\tlog global\n\ttimeout connect 5s\n\ttimeout client 10s\n\ttimeout server 10s\n${proxies}\n`;
+}
+
+function prepareHaproxy(proxies: string, options: ServerOptions, port: number): { dir: string; conf: string } {
+  const dir = makePrefix('haproxy', options.files);
+  const conf = path.join(dir, 'haproxy.cfg');
+  fs.writeFileSync(conf, haproxyMainConfig(substitute(proxies, dir, port)));
+  return { dir, conf };
+}
+
+/** `haproxy -c` on a haproxy.cfg built around `proxies`. */
+export async function haproxyConfigTest(proxies: string, options: ServerOptions = {}): Promise<ConfigTestResult> {
+  const port = options.port ?? await freePort();
+  const { dir, conf } = prepareHaproxy(proxies, options, port);
+  try {
+    const r = await run(HAPROXY, ['-c', '-f', conf]);
+    return { ok: r.code === 0, output: (r.stdout + r.stderr).trim() };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `haproxy -f X -db` (foreground) on a haproxy.cfg built around `proxies`. */
+export async function startHaproxy(proxies: string, options: ServerOptions = {}): Promise<RunningServer> {
+  const port = options.port ?? await freePort();
+  const { dir, conf } = prepareHaproxy(proxies, options, port);
+  const log = fs.openSync(path.join(dir, 'error.log'), 'a');
+  const child = spawn(HAPROXY, ['-f', conf, '-db'], { detached: true, stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  return waitForServer(child, { port, dir, conf });
+}
+
+/** Waits until a spawned server listens; stops it (with its log in the error) when it does not. */
+async function waitForServer(child: ChildProcess, where: { port: number; dir: string; conf: string }): Promise<RunningServer> {
+  const { port, dir, conf } = where;
+  const server: RunningServer = {
+    port, dir, configFile: conf,
+    errorLog: () => { try { return fs.readFileSync(path.join(dir, 'error.log'), 'utf8'); } catch { return ''; } },
+    async stop() { await stopChild(child); fs.rmSync(dir, { recursive: true, force: true }); },
+  };
+  try {
+    await waitForPort(port, child);
+  } catch (err) {
+    const log = server.errorLog();
+    await server.stop();
+    throw new Error(`${(err as Error).message}\n${log}`, { cause: err });
+  }
+  return server;
+}

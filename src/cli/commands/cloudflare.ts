@@ -50,7 +50,7 @@ Options:
   --no-pin-issuer        never pin the issuer
   --min-tls VERSION      minimum TLS version (default 1.2; never lowered)
   --step STEP            apply only this step (repeatable)
-  --origin nginx|apache  show the origin config block in the status text
+  --origin SERVER        show the origin config block (nginx, apache, caddy or haproxy) in the status text
   --timeout MS           per API call (default 30000); a hanging API ends with a timeout error
   --dry-run              list the exact calls (with curl) without sending any write
   --json                 machine-readable output
@@ -185,7 +185,7 @@ async function buildOptions(values: Values, io: CliIO, token: string, baseURL: s
   }
   const minTls = values['min-tls'] as CloudflareOptions['minTlsVersion'];
   if (minTls && !['1.0', '1.1', '1.2', '1.3'].includes(minTls)) throw new MtlsError('usage', `--min-tls ${minTls} is not 1.0, 1.1, 1.2 or 1.3.`);
-  if (values.origin && values.origin !== 'nginx' && values.origin !== 'apache') throw new MtlsError('usage', '--origin is nginx or apache.');
+  if (values.origin && !['nginx', 'apache', 'caddy', 'haproxy'].includes(values.origin as string)) throw new MtlsError('usage', '--origin is nginx, apache, caddy or haproxy.');
   return {
     token, baseURL, zoneName, hostnames, caMode: values.managed ? 'managed' : 'byo', caPem, caName: values['ca-name'], aopMode: aop,
     timeoutMs, replaceOldPullCerts: !!values['replace-old'],
@@ -193,7 +193,7 @@ async function buildOptions(values: Values, io: CliIO, token: string, baseURL: s
     pullKeyPem: values['pull-key'] ? await read(values['pull-key']) : undefined,
     pullCaPem: values['pull-ca'] ? await read(values['pull-ca']) : undefined,
     revokedFingerprints: values.revoked, pinIssuerSki: values['pin-issuer'] ? true : values['no-pin-issuer'] ? false : undefined, minTlsVersion: minTls,
-    originServer: values.origin as 'nginx' | 'apache' | undefined,
+    originServer: values.origin as 'nginx' | 'apache' | 'caddy' | 'haproxy' | undefined,
   };
 }
 
@@ -267,7 +267,7 @@ function formatStep(s: StepState, index: number, origin?: string): string[] {
   if (s.error && s.status === 'error') lines.push(`            ${s.error.code !== undefined ? `Cloudflare error ${s.error.code}: ` : ''}${s.error.meaning}`);
   for (const c of s.plannedCalls) lines.push(`            -> ${c.method} ${c.path}`);
   if (s.id === 'origin-config' && origin && s.manual) {
-    const block = origin === 'apache' ? s.manual.apache : s.manual.nginx;
+    const block = s.manual[origin as 'nginx' | 'apache' | 'caddy' | 'haproxy'] ?? s.manual.nginx;
     if (block) lines.push(indent(block.trimEnd()));
   }
   lines.push(`            dashboard: ${s.dashboardPath}`);

@@ -1,5 +1,5 @@
-// mtls lint PATH... [--format text|json|sarif] [--fix|--diff]: checks nginx and Apache configs for Leg 2, and
-// applies the editor's quick-fixes from the command line.
+// mtls lint PATH... [--format text|json|sarif] [--fix|--diff]: checks nginx, Apache, Caddy and HAProxy configs
+// for Leg 2, and applies the editor's quick-fixes from the command line.
 import * as path from 'path';
 import { CliCommand, parseCommandArgs } from '../io';
 import { MtlsError } from '../../core/errors';
@@ -10,10 +10,10 @@ const usage = `Usage: mtls lint PATH... [--format text|json|sarif] [--ignore COD
        mtls lint PATH... --fix [--ca-file SERVER_PATH]     apply each finding's preferred fix in place
        mtls lint PATH... --diff [--ca-file SERVER_PATH]    print the fixes as a unified diff, write nothing
 
-Checks nginx and Apache configs for Leg 2 (Cloudflare -> origin client certificates): client
+Checks nginx, Apache, Caddy and HAProxy configs for Leg 2 (Cloudflare -> origin client certificates): client
 verification off or unchecked, no or wrong CA, invalid values, missing server certificates.
-PATH is a file or a folder; folders are scanned for nginx/Apache configs, and main files (nginx.conf,
-apache2.conf, httpd.conf) are checked with everything they include.
+PATH is a file or a folder; folders are scanned for configs, and main files (nginx.conf, apache2.conf,
+httpd.conf, Caddyfile, haproxy.cfg) are checked with everything they include (crt-lists too).
 
 Options:
   --format text|json|sarif
@@ -24,7 +24,8 @@ Options:
                          changed; files are replaced atomically and keep their mode
   --diff                 like --fix, but print a unified diff and write nothing
   --ca-file PATH         the client CA's path ON THE SERVER, written by fixes that add one (default:
-                         /etc/nginx/cloudflare/origin-pull-ca.pem, /etc/apache2/cloudflare/origin-pull-ca.pem)
+                         /etc/nginx/cloudflare/origin-pull-ca.pem, /etc/apache2/cloudflare/origin-pull-ca.pem,
+                         /etc/caddy/cloudflare/origin-pull-ca.pem, /etc/haproxy/cloudflare/origin-pull-ca.pem)
   --ignore CODE          do not report this rule code (repeatable)
   --ignore-server NAME   no Leg 2 findings for this server name, wildcards allowed (repeatable)
   --no-ca-files          do not read the CA files the configs name
@@ -40,7 +41,7 @@ function shown(file: string, cwd: string): string {
 }
 
 export const command: CliCommand = {
-  summary: 'check nginx/Apache configs for Leg 2 (client certificate) mistakes',
+  summary: 'check nginx/Apache/Caddy/HAProxy configs for Leg 2 (client certificate) mistakes',
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {

@@ -778,10 +778,12 @@ function evalOriginConfig(ctx: Ctx): StepEval {
         caPem, caFileName: caPath.split('/').pop(), note,
         nginx: originConfigSnippet('nginx', { caPath, hostname }),
         apache: originConfigSnippet('apache', { caPath, hostname }),
+        caddy: originConfigSnippet('caddy', { caPath, hostname }),
+        haproxy: originConfigSnippet('haproxy', { caPath, hostname }),
       },
       details: [
         `CA file on the origin: ${caPath}`,
-        `Add the ${ctx.opts.originServer === 'apache' ? 'Apache' : 'nginx'} block to the server for ${ctx.hostnames.join(', ')}, then reload it.`,
+        `Add the ${{ nginx: 'nginx', apache: 'Apache', caddy: 'Caddy', haproxy: 'HAProxy' }[ctx.opts.originServer ?? 'nginx']} block to the server for ${ctx.hostnames.join(', ')}, then reload it.`,
       ],
     }),
     actions: [],

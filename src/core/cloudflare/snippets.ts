@@ -3,13 +3,40 @@
 import { IpRanges, OriginSnippetOptions } from './types';
 
 /**
- * The nginx or Apache block that makes the origin ask for and verify the client certificate Cloudflare
- * presents (Authenticated Origin Pulls). `caPath` is the CA that issued it: Cloudflare's shared
+ * The nginx, Apache, Caddy or HAProxy block that makes the origin ask for and verify the client certificate
+ * Cloudflare presents (Authenticated Origin Pulls). `caPath` is the CA that issued it: Cloudflare's shared
  * origin-pull CA in global mode, the workspace origin-pull CA otherwise.
  */
-export function originConfigSnippet(server: 'nginx' | 'apache', opts: OriginSnippetOptions): string {
+export function originConfigSnippet(server: 'nginx' | 'apache' | 'caddy' | 'haproxy', opts: OriginSnippetOptions): string {
   const certPath = opts.certPath ?? `/etc/ssl/certs/${opts.hostname}.pem`;
   const keyPath = opts.keyPath ?? `/etc/ssl/private/${opts.hostname}.key`;
+  if (server === 'caddy') {
+    // `mode require` would take any certificate: require_and_verify is the one that checks the CA.
+    return [
+      `# ${opts.hostname}: accept only connections that present Cloudflare's origin-pull certificate`,
+      `${opts.hostname.split(' ').join(', ')} {`,
+      `\ttls ${certPath} ${keyPath} {`,
+      '\t\t# Authenticated Origin Pulls: the CA that issued the certificate Cloudflare presents',
+      '\t\tclient_auth {',
+      '\t\t\tmode require_and_verify',
+      `\t\t\ttrusted_ca_cert_file ${opts.caPath}`,
+      '\t\t}',
+      '\t}',
+      '}',
+      '',
+    ].join('\n');
+  }
+  if (server === 'haproxy') {
+    // HAProxy reads certificate and key from one file (the key appended to the certificate, or <crt>.key).
+    return [
+      `# ${opts.hostname}: accept only connections that present Cloudflare's origin-pull certificate`,
+      'frontend https_in',
+      '    mode http',
+      '    # Authenticated Origin Pulls: the CA that issued the certificate Cloudflare presents',
+      `    bind :443 ssl crt ${certPath} ca-file ${opts.caPath} verify required`,
+      '',
+    ].join('\n');
+  }
   if (server === 'nginx') {
     return [
       `# ${opts.hostname}: accept only connections that present Cloudflare's origin-pull certificate`,

@@ -54,7 +54,7 @@ export interface StepState {
   /** The writes this step still needs (empty when done or manual). */
   plannedCalls: PlannedCall[];
   /** Text for manual steps: the origin config snippet, the CA file to install, ... */
-  manual?: { caPem?: string; caFileName?: string; nginx?: string; apache?: string; note?: string };
+  manual?: { caPem?: string; caFileName?: string; nginx?: string; apache?: string; caddy?: string; haproxy?: string; note?: string };
   /** The Cloudflare error when reading this step failed. */
   error?: ExplainedError;
 }
@@ -95,7 +95,7 @@ export interface CloudflareOptions {
   /** Minimum TLS version for the zone; default '1.2'. */
   minTlsVersion?: '1.0' | '1.1' | '1.2' | '1.3';
   /** Origin server kind for the origin-config snippet; default 'nginx'. */
-  originServer?: 'nginx' | 'apache';
+  originServer?: 'nginx' | 'apache' | 'caddy' | 'haproxy';
   /** Path of the CA file on the origin, for the snippet; default /etc/ssl/cloudflare/origin-pull-ca.pem. */
   originCaPath?: string;
 }

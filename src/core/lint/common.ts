@@ -1,6 +1,6 @@
-// Shared machinery of the nginx and Apache rule passes: the lint context, directive references for
+// Shared machinery of the rule passes (nginx, Apache, Caddy, HAProxy): the lint context, directive references for
 // quick-fixes, CA file reading, ignore markers.
-import { BlockRef, Comment, Directive, DirectiveRef, Finding, FindingData, LintFs, LintOptions, LintSettings, ParsedFile, Range, RuleCode, Severity } from './types';
+import { BlockRef, Comment, Dialect, Directive, DirectiveRef, Finding, FindingData, LintFs, LintOptions, LintSettings, ParsedFile, Range, RuleCode, Severity } from './types';
 import { analyzeCaFile, CaFileAnalysis } from './ca';
 import { detectIndentUnit, splitLines } from './text';
 import { LEG2_CODES } from './rules';
@@ -128,9 +128,9 @@ export function indentUnitOf(ctx: LintContext, file: string): string {
   return memo(ctx, `indent\0${file}`, () => detectIndentUnit(splitLines(ctx.texts.get(file) ?? '')));
 }
 
-function restOfLineIsBlank(ctx: LintContext, file: string, line: number, column: number, dialect: 'nginx' | 'apache'): boolean {
+function restOfLineIsBlank(ctx: LintContext, file: string, line: number, column: number, dialect: Dialect): boolean {
   const rest = lineAt(ctx, file, line).slice(column - 1).trim();
-  return rest === '' || (dialect === 'nginx' && rest.startsWith('#'));
+  return rest === '' || (dialect !== 'apache' && rest.startsWith('#'));
 }
 
 function textBefore(ctx: LintContext, file: string, line: number, column: number): string {
@@ -164,9 +164,8 @@ function makeRef(ctx: LintContext, d: Directive): DirectiveRef {
 
 /** Reference to a server / VirtualHost block, with where a fix inserts directives. */
 export function blockRef(ctx: LintContext, d: Directive, kind: 'server' | 'VirtualHost', serverNames: string[], addresses: string[], lastTlsDirective?: Directive): BlockRef {
-  const nginx = d.dialect === 'nginx';
-  const open = nginx ? d.openBrace : d.openTag;
-  const close = nginx ? d.closeBrace : d.closeTag;
+  const open = d.dialect === 'apache' ? d.openTag : d.dialect === 'haproxy' ? undefined : d.openBrace;
+  const close = d.dialect === 'apache' ? d.closeTag : d.dialect === 'haproxy' ? undefined : d.closeBrace;
   const bodyStart = open ? { line: open.endLine, column: open.endColumn } : { line: d.endLine, column: d.endColumn };
   const firstChild = (d.block ?? []).find(c => c.file === d.file && c.indent !== '' && c.line > bodyStart.line);
   const unit = indentUnitOf(ctx, d.file);

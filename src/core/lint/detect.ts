@@ -12,6 +12,8 @@ const APACHE_WORDS = /^\s*(<\/?(VirtualHost|Directory|Location|IfModule|IfDefine
 export function detectDialect(file: string, text?: string): Dialect | undefined {
   const norm = file.replace(/\\/g, '/').toLowerCase();
   const base = path.posix.basename(norm);
+  const proxy = detectProxyDialect(norm, base, text);
+  if (proxy) return proxy;
   if (base === 'nginx.conf' || base.endsWith('.nginx') || base.endsWith('.nginxconf')) return 'nginx';
   if (base === 'httpd.conf' || base === 'apache2.conf' || base === 'apache.conf' || base === '.htaccess' || base.endsWith('.htaccess')) return 'apache';
   if (text !== undefined) {
@@ -33,10 +35,25 @@ export function detectDialect(file: string, text?: string): Dialect | undefined 
   return undefined;
 }
 
-/** True for names that usually hold nginx/Apache configs (used when scanning folders). */
+const HAPROXY_SECTION = /^[ \t]*(global|defaults|frontend|backend|listen)\b[^\n]*\n(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]+(bind|mode|server|default_backend|use_backend|balance|timeout|maxconn|log|option|acl|http-request)\b/m;
+
+/**
+ * Caddy by name (`Caddyfile`, `Caddyfile.*`, `*.caddyfile`, `*.caddy`); HAProxy by name (`haproxy.cfg`,
+ * `haproxy*.cfg`) or, for other `*.cfg` files and files under a `haproxy/` folder, by its sections.
+ */
+function detectProxyDialect(norm: string, base: string, text?: string): Dialect | undefined {
+  if (base === 'caddyfile' || base.startsWith('caddyfile.') || base.endsWith('.caddyfile') || base.endsWith('.caddy')) return 'caddy';
+  if (/^haproxy[\w.-]*\.cfg$/.test(base)) return 'haproxy';
+  if ((base.endsWith('.cfg') || /(^|\/)haproxy\//.test(norm)) && text !== undefined && HAPROXY_SECTION.test(text.slice(0, 200_000))) return 'haproxy';
+  if (/(^|\/)caddy\//.test(norm) && !base.includes('.') && text !== undefined && /^\s*(tls|reverse_proxy|respond|file_server|encode|handle|root \*)\b/m.test(text) && !/;\s*$/m.test(text)) return 'caddy';
+  return undefined;
+}
+
+/** True for names that usually hold nginx/Apache/Caddy/HAProxy configs (used when scanning folders). */
 export function isLikelyConfigFile(file: string): boolean {
   const norm = file.replace(/\\/g, '/').toLowerCase();
   const base = path.posix.basename(norm);
+  if (/\.(cfg|caddy|caddyfile)$/.test(base) || base === 'caddyfile') return true;
   if (/\.(conf|vhost|nginx|nginxconf|htaccess|load|include|inc)$/.test(base)) return true;
   if (base === '.htaccess' || base === 'default' || base === 'default-ssl') return true;
   if (/(^|\/)(sites-available|sites-enabled|conf\.d|conf-available|conf-enabled|vhosts\.d|vhosts)\//.test(norm) && !/\.(md|txt|pem|crt|key|json|ya?ml|py|sh|bak|orig|swp)$/.test(base)) return true;

@@ -4,7 +4,7 @@
 //   lintTextDetailed(...)  -> { dialect, findings, root, files }   (the parse tree as well)
 //   lintFiles(paths, options?) -> Promise<Finding[]>   (files or folders; folders scanned for configs)
 //   parseConfig(text, { file, dialect? })  -> ParsedFile   (one file, no includes followed)
-//   detectDialect(file, text?) -> 'nginx' | 'apache' | undefined
+//   detectDialect(file, text?) -> 'nginx' | 'apache' | 'caddy' | 'haproxy' | undefined
 //   RULES[code] -> { severity, title, explanation, docs }
 export * from './types';
 export { RULES, LEG2_CODES } from './rules';

@@ -84,7 +84,7 @@ function dedupe(fs: Finding[]): Finding[] {
 }
 
 const SKIP_DIRS = new Set(['node_modules', '.git', '.hg', '.svn', 'out', 'dist', '.vscode-test']);
-const MAIN_NAMES = new Set(['nginx.conf', 'httpd.conf', 'apache2.conf']);
+const MAIN_NAMES = new Set(['nginx.conf', 'httpd.conf', 'apache2.conf', 'Caddyfile', 'haproxy.cfg']);
 
 /** The config files lintFiles would lint for these paths, main files first, plus unreadable paths. */
 export function findConfigFiles(paths: string[], options: Pick<LintOptions, 'fs' | 'readFile' | 'fileExists'> = {}): { files: string[]; unreadable: string[] } {
@@ -121,7 +121,7 @@ function rank(p: string): number {
 }
 
 /**
- * Lints files and folders. Folders are scanned for nginx/Apache configs (by name, then content); main
+ * Lints files and folders. Folders are scanned for nginx/Apache/Caddy/HAProxy configs (by name, then content); main
  * files (nginx.conf, httpd.conf, apache2.conf) are linted first with their includes, and files they
  * include are not linted again on their own. Unreadable paths become `unreadable` findings.
  */
@@ -144,7 +144,7 @@ export async function lintFiles(paths: string[], options: Omit<LintOptions, 'fil
       continue;
     }
     const dialect = options.dialect ?? detectDialect(f, text) ?? (explicit.has(f) ? 'nginx' : undefined);
-    if (!dialect) continue; // a *.conf that is neither nginx nor Apache (found by a folder scan)
+    if (!dialect) continue; // a *.conf or *.cfg of no known dialect (found by a folder scan)
     const r = lintTextDetailed(text, { ...options, file: f, dialect });
     for (const pf of r.files) covered.add(pf.file);
     out.push(...r.findings);

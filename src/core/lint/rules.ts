@@ -14,8 +14,9 @@ export const RULES: Record<RuleCode, RuleInfo> = {
       'certificate Cloudflare presents (Authenticated Origin Pulls). This TLS server/vhost accepts any ' +
       'client, so anyone who finds the origin address can bypass Cloudflare. Add the origin-pull CA ' +
       '(nginx `ssl_client_certificate` + `ssl_verify_client on`; Apache `SSLCACertificateFile` + ' +
-      '`SSLVerifyClient require`), or mark the site with `# mtls-lint: ignore leg2-no-client-auth` if it is ' +
-      'not behind Cloudflare.',
+      '`SSLVerifyClient require`; Caddy `client_auth { mode require_and_verify; trusted_ca_cert_file ... }`; ' +
+      'HAProxy `ca-file ... verify required` on the bind or the crt-list line), or mark the site with ' +
+      '`# mtls-lint: ignore leg2-no-client-auth` if it is not behind Cloudflare.',
     docs: AOP,
   },
   'leg2-no-ca': {
@@ -24,8 +25,10 @@ export const RULES: Record<RuleCode, RuleInfo> = {
     explanation:
       'Client certificates are requested but no CA is configured to verify them. nginx refuses the ' +
       'configuration ("no ssl_client_certificate for ssl_verify_client"); Apache refuses to start the TLS ' +
-      'vhost or fails every handshake. Add `ssl_client_certificate` (nginx) or `SSLCACertificateFile` ' +
-      '(Apache) pointing at the origin-pull CA or your own AOP CA.',
+      'vhost or fails every handshake; `haproxy -c` fails; Caddy with `mode require` takes any certificate and ' +
+      'with `require_and_verify` or a leaf pin alone refuses everyone. Add `ssl_client_certificate` (nginx), ' +
+      '`SSLCACertificateFile` (Apache), `trusted_ca_cert_file` (Caddy) or `ca-file` (HAProxy) pointing at the ' +
+      'origin-pull CA or your own AOP CA.',
     docs: AOP,
   },
   'leg2-optional-unchecked': {
@@ -35,7 +38,10 @@ export const RULES: Record<RuleCode, RuleInfo> = {
       '`optional` / `optional_no_ca` asks for a client certificate but lets clients without one (or with an ' +
       'invalid one) through. Unless something rejects them, Leg 2 is open. Make verification required ' +
       '(`ssl_verify_client on` / `SSLVerifyClient require`), or add a check: nginx ' +
-      '`if ($ssl_client_verify != SUCCESS) { return 403; }`; Apache `Require expr %{SSL_CLIENT_VERIFY} == \'SUCCESS\'`.',
+      '`if ($ssl_client_verify != SUCCESS) { return 403; }`; Apache `Require expr %{SSL_CLIENT_VERIFY} == \'SUCCESS\'`. ' +
+      'Caddy: `request`, `verify_if_given` and even `require` (any certificate) let unverified clients in: use ' +
+      '`require_and_verify`. HAProxy: `verify optional` (or ignored certificate errors) needs ' +
+      '`http-request deny unless { ssl_c_used } { ssl_c_verify 0 }` (ssl_c_verify is 0 without a certificate).',
     docs: NGX + '#var_ssl_client_verify',
   },
   'leg2-invalid-value': {
@@ -44,7 +50,8 @@ export const RULES: Record<RuleCode, RuleInfo> = {
     explanation:
       'The value is not one the server accepts, so the configuration test fails. nginx ' +
       '`ssl_verify_client` takes on | off | optional | optional_no_ca (`require` is Apache\'s word); Apache ' +
-      '`SSLVerifyClient` takes none | optional | require | optional_no_ca.',
+      '`SSLVerifyClient` takes none | optional | require | optional_no_ca; Caddy `mode` takes require_and_verify | ' +
+      'require | verify_if_given | request; HAProxy `verify` takes required | optional | none.',
     docs: NGX + '#ssl_verify_client',
   },
   'leg2-ca-file': {
@@ -92,7 +99,8 @@ export const RULES: Record<RuleCode, RuleInfo> = {
     explanation:
       'A TLS server/vhost needs its own certificate and private key (nginx `ssl_certificate` + ' +
       '`ssl_certificate_key`; Apache `SSLCertificateFile` + `SSLCertificateKeyFile`, the key may be in the ' +
-      'certificate file). Without them the server refuses to start or fails every handshake.',
+      'certificate file; HAProxy `crt` or `crt-list` on a `bind ... ssl`). Without them the server refuses to ' +
+      'start or fails every handshake.',
     docs: NGX + '#ssl_certificate',
   },
   'parse-error': {

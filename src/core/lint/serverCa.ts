@@ -7,6 +7,8 @@ import { Dialect } from './types';
 export const DEFAULT_SERVER_CA_PATH: Partial<Record<Dialect, string>> = {
   nginx: '/etc/nginx/cloudflare/origin-pull-ca.pem',
   apache: '/etc/apache2/cloudflare/origin-pull-ca.pem',
+  caddy: '/etc/caddy/cloudflare/origin-pull-ca.pem',
+  haproxy: '/etc/haproxy/cloudflare/origin-pull-ca.pem',
 };
 
 const FALLBACK = '/etc/ssl/cloudflare/origin-pull-ca.pem';

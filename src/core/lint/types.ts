@@ -5,7 +5,7 @@
 // `endColumn` is exclusive: a range {line:3, column:5, endLine:3, endColumn:9} covers 4 characters,
 // from the 5th to the 8th of line 3. To convert to VS Code: new Range(line-1, column-1, endLine-1, endColumn-1).
 
-export type Dialect = 'nginx' | 'apache';
+export type Dialect = 'nginx' | 'apache' | 'caddy' | 'haproxy';
 
 export type Severity = 'error' | 'warning' | 'information';
 
@@ -83,7 +83,34 @@ export interface ApacheDirective extends DirectiveBase {
   active?: boolean;
 }
 
-export type Directive = NginxDirective | ApacheDirective;
+/**
+ * A Caddyfile line: its tokens (name and arguments) and, when the line ends with `{`, the block that
+ * follows. At the top level a block's key line is the site's addresses (or a snippet's `(name)`, or
+ * nothing for the global options block). Placeholders such as `{$ENV}` and `{env.X}` are kept as written.
+ */
+export interface CaddyDirective extends DirectiveBase {
+  dialect: 'caddy';
+  openBrace?: Range;
+  closeBrace?: Range;
+}
+
+/**
+ * A haproxy.cfg section (`global`, `defaults`, `frontend`, `listen`, `backend`, ...; `section` true,
+ * its lines in `block`) or one line of a section, or one line of a crt-list file (`crtListEntry` true:
+ * the name is the certificate, `sslOptions` the `[...]` options, `sniFilters` the rest).
+ */
+export interface HaproxyDirective extends DirectiveBase {
+  dialect: 'haproxy';
+  section?: boolean;
+  crtListEntry?: boolean;
+  sslOptions?: Arg[];
+  /** The `[` and `]` around a crt-list line's options. */
+  optionsOpen?: Range;
+  optionsClose?: Range;
+  sniFilters?: Arg[];
+}
+
+export type Directive = NginxDirective | ApacheDirective | CaddyDirective | HaproxyDirective;
 
 /** A comment (`# ...`), kept for `mtls-lint:` markers. */
 export interface Comment extends Range {
@@ -262,7 +289,7 @@ export interface LintSettings {
   ignoreCodes?: string[];
   /**
    * Server names whose blocks get no Leg 2 findings (sites not behind Cloudflare). `*.example.com` and
-   * `*` wildcards allowed. Matched against server_name / ServerName / ServerAlias.
+   * `*` wildcards allowed. Matched against server_name / ServerName / ServerAlias / Caddy site hosts.
    */
   ignoreServerNames?: string[];
   /** Read CA files named by the config (default true). */

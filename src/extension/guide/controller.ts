@@ -8,7 +8,7 @@ import type { ApplyProgress, ApplyReport, PlannedCall, StepId } from '../../core
 import { describeError } from '../../core/errors';
 import { STEP_META } from '../../core/cloudflare/steps';
 import { requireTrust } from '../context';
-import { AllowlistFormat, OriginServer, TestLegChoice, TestLegReport, ToExtension, ToWebview, parseToExtension } from './protocol';
+import { AllowlistFormat, ORIGIN_SERVER_LABELS, OriginServer, TestLegChoice, TestLegReport, ToExtension, ToWebview, parseToExtension } from './protocol';
 import { GuideService, Inputs } from './service';
 import { scrub } from './token';
 
@@ -386,8 +386,8 @@ export class GuideController implements vscode.Disposable {
 
   /** The config to change: the active or a visible editor, else an open tab that looks like an nginx/Apache config. */
   private async targetEditor(): Promise<vscode.TextEditor | undefined> {
-    const isConfigUri = (u: vscode.Uri) => /\.(conf|vhost)$|\/(sites-available|sites-enabled|conf\.d)\//.test(u.path);
-    const isConfig = (e: vscode.TextEditor) => ['nginx', 'apacheconf'].includes(e.document.languageId) || isConfigUri(e.document.uri);
+    const isConfigUri = (u: vscode.Uri) => /\.(conf|vhost|caddy|cfg)$|\/(sites-available|sites-enabled|conf\.d)\/|\/Caddyfile$/.test(u.path);
+    const isConfig = (e: vscode.TextEditor) => ['nginx', 'apacheconf', 'caddyfile', 'haproxy'].includes(e.document.languageId) || isConfigUri(e.document.uri);
     const visible = vscode.window.visibleTextEditors.filter(e => e.document.uri.scheme !== 'output');
     const editor = vscode.window.activeTextEditor ?? visible.find(isConfig) ?? visible[0];
     if (editor) return editor;
@@ -409,7 +409,7 @@ export class GuideController implements vscode.Disposable {
     }
     const editor = await this.targetEditor();
     if (!editor) {
-      void vscode.window.showInformationMessage(`mTLS: open your ${server === 'nginx' ? 'nginx' : 'Apache'} config in an editor (cursor where the block goes), then click "Insert into open config" again.`);
+      void vscode.window.showInformationMessage(`mTLS: open your ${ORIGIN_SERVER_LABELS[server]} config in an editor (cursor where the block goes), then click "Insert into open config" again.`);
       return false;
     }
     const doc = editor.document;

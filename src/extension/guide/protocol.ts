@@ -13,7 +13,9 @@ export const GUIDE_STEPS: readonly StepId[] = STEP_IDS;
 export { APPLICABLE_STEPS };
 export const CA_MODES: readonly CaMode[] = ['managed', 'byo'];
 export const AOP_MODES: readonly AopMode[] = ['global', 'zone', 'hostname'];
-export const ORIGIN_SERVERS = ['nginx', 'apache'] as const;
+export const ORIGIN_SERVERS = ['nginx', 'apache', 'caddy', 'haproxy'] as const;
+/** How each origin server is named to people. */
+export const ORIGIN_SERVER_LABELS: Record<OriginServer, string> = { nginx: 'nginx', apache: 'Apache', caddy: 'Caddy', haproxy: 'HAProxy' };
 export type OriginServer = typeof ORIGIN_SERVERS[number];
 export const ALLOWLIST_FORMATS = ['nginx', 'nginx-realip', 'apache', 'ufw', 'iptables'] as const;
 export type AllowlistFormat = typeof ALLOWLIST_FORMATS[number];
@@ -148,7 +150,7 @@ export function parseToExtension(raw: unknown): { ok: true; msg: ToExtension } |
     case 'setOriginServer':
     case 'insertOriginConfig':
     case 'copyOriginConfig':
-      return oneOf(ORIGIN_SERVERS, m.server) ? { ok: true, msg: { type: m.type, server: m.server } } : bad('server must be nginx or apache');
+      return oneOf(ORIGIN_SERVERS, m.server) ? { ok: true, msg: { type: m.type, server: m.server } } : bad('server must be nginx, apache, caddy or haproxy');
     case 'apply':
       return oneOf(APPLICABLE_STEPS, m.step) ? { ok: true, msg: { type: 'apply', step: m.step } } : bad('step is not one the API can apply');
     case 'showRequest':

@@ -10,7 +10,7 @@ import { STEP_META } from '../../core/cloudflare/steps';
 import type { CaEntry, StoreEntry, StoreTree } from '../../core/pki/types';
 import { describeError } from '../../core/errors';
 import { Shared } from '../context';
-import { GuideView, OriginServer, StoreItemView } from './protocol';
+import { GuideView, ORIGIN_SERVERS, OriginServer, StoreItemView } from './protocol';
 import { TokenStore, scrub } from './token';
 
 export type CoreModule = typeof CoreCloudflare;
@@ -128,7 +128,8 @@ export class GuideService implements vscode.Disposable {
   }
 
   originServer(): OriginServer {
-    return this.shared.context.workspaceState.get<OriginServer>(ORIGIN_SERVER_KEY) === 'apache' ? 'apache' : 'nginx';
+    const saved = this.shared.context.workspaceState.get<OriginServer>(ORIGIN_SERVER_KEY);
+    return saved && (ORIGIN_SERVERS as readonly string[]).includes(saved) ? saved : 'nginx';
   }
 
   async setOriginServer(server: OriginServer) {

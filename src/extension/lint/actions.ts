@@ -89,7 +89,7 @@ function toWorkspaceEdit(uri: vscode.Uri, edits: TextEdit[]): vscode.WorkspaceEd
   return we;
 }
 
-function dialectOf(doc: vscode.TextDocument, finding: Finding): 'nginx' | 'apache' | undefined {
+function dialectOf(doc: vscode.TextDocument, finding: Finding): Dialect | undefined {
   return finding.data?.dialect ?? LANGUAGE_DIALECT[doc.languageId];
 }
 

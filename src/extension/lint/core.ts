@@ -20,9 +20,9 @@ export function loadFixes(): Promise<Fixes> {
   return (fixesPromise ??= import('../../core/lint/fixes'));
 }
 
-export const LANGUAGE_DIALECT: Record<string, Dialect> = { nginx: 'nginx', NGINX: 'nginx', apacheconf: 'apache', apache: 'apache' };
+export const LANGUAGE_DIALECT: Record<string, Dialect> = { nginx: 'nginx', NGINX: 'nginx', apacheconf: 'apache', apache: 'apache', caddyfile: 'caddy', haproxy: 'haproxy' };
 
-export const DEFAULT_INCLUDE = ['**/sites-available/*', '**/sites-enabled/*', '**/conf.d/*.conf', '**/nginx.conf', '**/httpd.conf', '**/apache2.conf', '**/*.vhost'];
+export const DEFAULT_INCLUDE = ['**/sites-available/*', '**/sites-enabled/*', '**/conf.d/*.conf', '**/nginx.conf', '**/httpd.conf', '**/apache2.conf', '**/*.vhost', '**/Caddyfile', '**/*.caddy', '**/haproxy.cfg', '**/haproxy/*.cfg'];
 
 export function lintConfig(uri?: vscode.Uri): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration('mtls.lint', uri);

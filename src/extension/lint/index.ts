@@ -6,7 +6,7 @@ import * as path from 'path';
 import { registerMtlsCommand } from '../commands';
 import { Shared } from '../context';
 import { LintWorker } from '../../core/lint/offThread';
-import type { Finding } from '../../core/lint/types';
+import type { Dialect, Finding } from '../../core/lint/types';
 import {
   LANGUAGE_DIALECT, RULE_SCHEME, editorAwareFs, findingKey, ignoreCodes, lintConfig, loadCore, matchesConfig, openDocumentTexts,
   serverCaSetting, toDiagnostic, toRange, workspaceRootFor,
@@ -56,7 +56,7 @@ export class LintController implements vscode.Disposable {
   }
 
   /** Whether this document is linted, and as which dialect (undefined: detect from content). */
-  applies(doc: vscode.TextDocument): { lint: boolean; dialect?: 'nginx' | 'apache'; sniff: boolean } {
+  applies(doc: vscode.TextDocument): { lint: boolean; dialect?: Dialect; sniff: boolean } {
     if (doc.uri.scheme === RULE_SCHEME || doc.uri.scheme === 'output' || doc.uri.scheme === 'git') return { lint: false, sniff: false };
     if (!lintConfig(doc.uri).get<boolean>('enable', true)) return { lint: false, sniff: false };
     const m = matchesConfig(doc);

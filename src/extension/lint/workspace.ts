@@ -1,4 +1,4 @@
-// "mTLS: Lint Origin Configs": every nginx/Apache config of the workspace into the Problems panel.
+// "mTLS: Lint Origin Configs": every nginx/Apache/Caddy/HAProxy config of the workspace into the Problems panel.
 import * as vscode from 'vscode';
 import * as fs from 'fs';
 import type { Finding } from '../../core/lint/types';
@@ -7,7 +7,7 @@ import { LANGUAGE_DIALECT, editorAwareFs, ignoreCodes, includeGlobs, loadCore, o
 
 const EXCLUDE = '**/{node_modules,.git,.vscode-test,.mtls}/**';
 /** Names searched for content sniffing, beyond mtls.lint.include. */
-const SNIFF = '**/{*.conf,*.vhost,*.nginx,*.nginxconf,.htaccess}';
+const SNIFF = '**/{*.conf,*.vhost,*.nginx,*.nginxconf,.htaccess,*.cfg,*.caddy,Caddyfile}';
 const MAX_FILES = 5000;
 const MAX_BYTES = 5 * 1024 * 1024;
 

@@ -9,6 +9,9 @@ import {
   Pos, SNode, Structure, childrenNamed, comparePos, innermost, readStructure, sameName, walk,
 } from './structure';
 
+import { detectDialect } from '../detect';
+import { DIALECTS } from '../dialects';
+
 export { readStructure, detectIndentUnit } from './structure';
 
 export interface EditRange {
@@ -79,11 +82,11 @@ const CA_DIRECTIVES = {
 };
 const VALID_VERIFY = { nginx: ['on', 'off', 'optional', 'optional_no_ca'], apache: ['none', 'off', 'optional', 'require', 'on', 'optional_no_ca'] }; // mod_ssl reads on/off as require/none
 
-function guessDialect(text: string): Dialect {
+function guessDialect(text: string): 'nginx' | 'apache' {
   return /^\s*<(VirtualHost|IfModule|Directory|Location)\b/im.test(text) || /^\s*SSL[A-Z]\w+\s/m.test(text) ? 'apache' : 'nginx';
 }
 
-function isBlockNode(n: SNode, d: Dialect): boolean {
+function isBlockNode(n: SNode, d: 'nginx' | 'apache'): boolean {
   return d === 'nginx' ? n.name === 'server' && !!n.children : sameName(n.name, 'VirtualHost', d) && !!n.children;
 }
 
@@ -231,7 +234,7 @@ function depthWanted(c: Ctx, options: FixOptions): number {
   return options.depth ?? c.finding.data?.suggestedDepth ?? 1;
 }
 
-function lineForDirective(d: Dialect, name: string, ...args: string[]): string {
+function lineForDirective(d: 'nginx' | 'apache', name: string, ...args: string[]): string {
   return d === 'nginx' ? `${name} ${args.join(' ')};` : `${name} ${args.join(' ')}`;
 }
 
@@ -244,6 +247,10 @@ function caTitleSuffix(ca: CaChoice): string {
 /** The fixes for one finding. Empty when none applies (or the text no longer matches the finding). */
 export function computeFixes(text: string, finding: Finding, options: FixOptions = {}): Fix[] {
   try {
+    // A dialect with fixes of its own (the dialect table) builds them from its own parse tree.
+    const dialect = options.dialect ?? finding.data?.dialect ?? detectDialect(finding.file, text);
+    const own = dialect ? DIALECTS[dialect]?.fixes : undefined;
+    if (own) return own(text, finding, options);
     const c = context(text, finding, options);
     const out: Fix[] = [];
     switch (finding.code) {

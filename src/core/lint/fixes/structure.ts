@@ -97,8 +97,9 @@ function viewOf(directives: Directive[], file: string): SNode[] {
         parent,
         directive: d,
       };
-      const open = d.dialect === 'nginx' ? d.openBrace : d.openTag;
-      const close = d.dialect === 'nginx' ? d.closeBrace : d.closeTag;
+      // nginx and Caddy blocks are braces, Apache sections tags, HAProxy sections have neither
+      const open = d.dialect === 'apache' ? d.openTag : d.dialect === 'haproxy' ? undefined : d.openBrace;
+      const close = d.dialect === 'apache' ? d.closeTag : d.dialect === 'haproxy' ? undefined : d.closeBrace;
       if (d.block && open) {
         n.children = [];
         n.bodyStart = pos(open.endLine, open.endColumn);
