@@ -113,6 +113,11 @@ export default async function ({ wb, page, workspace, server, log }) {
   await answer('walkthrough passphrase', 'Repeat the passphrase');
   await waitChecked('createCa');
   if (!fs.existsSync(path.join(workspace, '.mtls', CA_NAME, 'ca.pem'))) throw new Error('ca.pem was not written');
+  // The zone settings arrive now, long before the Cloudflare step reads them: written later, a busy workbench
+  // may not have picked the file up when the token is checked. (Before the first CA they would replace the
+  // empty-store welcome view with the zone's Cloudflare-managed CA row.)
+  fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+  fs.writeFileSync(path.join(workspace, '.vscode/settings.json'), JSON.stringify(ZONE_SETTINGS, null, 2));
 
   log('step 2: issue a client certificate, then export it for a browser');
   await stepButton('issueClientCert', 'Issue Client Certificate');
@@ -138,8 +143,6 @@ export default async function ({ wb, page, workspace, server, log }) {
   await waitChecked('lintOrigin');
 
   log('step 5: saving a token and opening the guide do not set Cloudflare up');
-  fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-  fs.writeFileSync(path.join(workspace, '.vscode/settings.json'), JSON.stringify(ZONE_SETTINGS, null, 2));
   await stepButton('cloudflare', 'Set Cloudflare API Token');
   await answer(TOKEN, 'secret storage');
   await wb.notification('token saved and verified').waitFor({ timeout: 30000 });
