@@ -25,7 +25,7 @@ import type {
 import { assertKeyMatches, hasPrivateKeyBlock, keyAlgorithmOf, parseCertificate, parseCertificates, parsePrivateKey, privateKeyObject, firstCertificateDer } from './pem';
 import { encryptPrivateKey, isEncryptedKey, readPrivateKey } from './keyfile';
 import { createRootCa, issueCertificate, parseCsr, signCsr, checkPrintable, BACKDATE_MS } from './certs';
-import { inspectCertificate, inspectDer, verifyCertificateSignature } from './inspect';
+import { inspectCertificate, inspectDer, verifyCertificateSignatureAsync } from './inspect';
 import { parseCertificateDer } from './x509';
 
 export const DEFAULT_STORE_DIR = '.mtls';
@@ -475,15 +475,15 @@ async function walk(dir: string, out: WalkResult, problems: StoreProblem[], dept
   }
   out.names.set(dir, new Set(entries.filter(e => e.isFile()).map(e => e.name)));
   const subdirs: string[] = [];
+  const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
   for (const e of entries) {
     if (isTempName(e.name)) out.leftoverDirs.add(dir);
     if (e.name.startsWith('.') || e.name === 'node_modules') continue;
-    const full = path.join(dir, e.name);
     // Dirent types come from lstat: symbolic links are neither folders nor files here, so the scan never leaves the store.
     if (e.isDirectory()) {
-      if (depth < 8) subdirs.push(full);
+      if (depth < 8) subdirs.push(prefix + e.name);
     } else if (e.isFile() && CERT_EXTENSIONS.has(path.extname(e.name).toLowerCase())) {
-      out.files.push(full);
+      out.files.push(prefix + e.name);
     }
   }
   await Promise.all(subdirs.map(d => walk(d, out, problems, depth + 1)));
@@ -519,6 +519,10 @@ interface ScannedCert {
   issuer: string;
   /** The public key, kept for CAs (they verify the others). */
   publicKey?: crypto.KeyObject;
+  /** `info` with the validity figures of the latest scan (shared by scans while they are the same). */
+  current?: CertificateInfo;
+  /** CA sha256 -> whether that CA's key verifies this certificate (lives as long as the file is unchanged). */
+  verdicts?: Map<string, boolean>;
 }
 
 interface ScannedFile {
@@ -547,9 +551,11 @@ function scanFile(file: string, dir: string, st: fs.Stats): ScannedFile {
     if (!st.isFile()) return { stamp, problem: 'Not a regular file; skipped.' };
     const data = readRegularFileSync(file, { maxBytes: MAX_READ_BYTES });
     const text = data.toString('latin1');
-    if (hasPrivateKeyBlock(data) && !/-----BEGIN (X509 |TRUSTED )?CERTIFICATE-----/.test(text)) return { stamp, skip: true }; // a key saved as .pem
+    // DER starts with a SEQUENCE tag; anything else is PEM text, decoded once and handed on as text.
+    const isDer = data.length > 0 && data[0] === 0x30 && !text.slice(0, 64).includes('-----BEGIN');
+    if (!isDer && hasPrivateKeyBlock(text) && !/-----BEGIN (X509 |TRUSTED )?CERTIFICATE-----/.test(text)) return { stamp, skip: true }; // a key saved as .pem
     if (/-----BEGIN (NEW )?CERTIFICATE REQUEST-----/.test(text) && !/-----BEGIN CERTIFICATE-----/.test(text)) return { stamp, skip: true }; // a CSR
-    const der = firstCertificateDer(data, path.relative(dir, file));
+    const der = firstCertificateDer(isDer ? data : text, path.relative(dir, file));
     const info = inspectStoredDer(der, file, path.relative(dir, file));
     const publicKey = info.isCa ? crypto.createPublicKey({ key: parseCertificateDer(der).spki, format: 'der', type: 'spki' }) : undefined;
     return { stamp, cert: { info, der, subject: info.subject, issuer: info.issuer, publicKey } };
@@ -568,15 +574,65 @@ async function mapInBatches<T, R>(items: T[], batch: number, fn: (item: T) => R)
   return out;
 }
 
-function verifiedBy(cert: ScannedCert, ca: ScannedCert): boolean {
-  const k = `${cert.info.sha256}:${ca.info.sha256}`;
-  let v = verifyCache.get(k);
-  if (v === undefined) {
-    v = !!ca.publicKey && verifyCertificateSignature(cert.der, ca.publicKey);
-    if (verifyCache.size > MAX_VERIFY_CACHE) verifyCache.clear();
-    verifyCache.set(k, v);
+/**
+ * Whether `ca` can have issued `cert` without checking the signature: the certificate names the CA's subject as
+ * its issuer and, when both carry key identifiers, its authority key identifier is the CA's subject key
+ * identifier (OpenSSL skips such an issuer too: X509_check_akid). Only these candidates are verified.
+ */
+function mayHaveIssued(cert: ScannedCert, ca: ScannedCert): boolean {
+  return cert.issuer === ca.subject && (!cert.info.aki || !ca.info.ski || cert.info.aki === ca.info.ski);
+}
+
+/** Signature checks under way or done, by `${certSha256}:${caSha256}`; a few run at a time in the thread pool. */
+class SignatureChecks {
+  private readonly pending = new Map<string, Promise<boolean>>();
+  private readonly queue: (() => void)[] = [];
+  private running = 0;
+  /** Enough queued for the pool to stay busy while the scan thread parses a batch, few enough for other file I/O to get through. */
+  private static readonly IN_FLIGHT = 256;
+
+  /** Starts checking (once) whether `ca`'s key signed `cert`; answers from the cache when it knows. */
+  start(cert: ScannedCert, ca: ScannedCert): void {
+    void this.verdict(cert, ca);
   }
-  return v;
+
+  verdict(cert: ScannedCert, ca: ScannedCert): Promise<boolean> | boolean {
+    const mine = cert.verdicts?.get(ca.info.sha256);
+    if (mine !== undefined) return mine;
+    const k = `${cert.info.sha256}:${ca.info.sha256}`;
+    const known = verifyCache.get(k);
+    if (known !== undefined) {
+      (cert.verdicts ??= new Map()).set(ca.info.sha256, known);
+      return known;
+    }
+    let p = this.pending.get(k);
+    if (!p) {
+      const publicKey = ca.publicKey;
+      p = publicKey ? this.limited(() => verifyCertificateSignatureAsync(cert.der, publicKey)) : Promise.resolve(false);
+      p = p.then(v => {
+        if (verifyCache.size > MAX_VERIFY_CACHE) verifyCache.clear();
+        verifyCache.set(k, v);
+        (cert.verdicts ??= new Map()).set(ca.info.sha256, v);
+        return v;
+      });
+      this.pending.set(k, p);
+    }
+    return p;
+  }
+
+  private limited(fn: () => Promise<boolean>): Promise<boolean> {
+    return new Promise(resolve => {
+      const run = () => {
+        this.running++;
+        fn().then(resolve, () => resolve(false)).finally(() => {
+          this.running--;
+          this.queue.shift()?.();
+        });
+      };
+      if (this.running < SignatureChecks.IN_FLIGHT) run();
+      else this.queue.push(run);
+    });
+  }
 }
 
 /**
@@ -605,17 +661,36 @@ export async function listStore(root: string): Promise<StoreTree> {
   const previous = scanCache.get(dir) ?? new Map<string, ScannedFile>();
   const current = new Map<string, ScannedFile>();
   const now = new Date();
-  const scanned = await mapInBatches(walked.files, 250, file => {
+  // CA certificates are scanned first (where the store keeps them: ca.pem), so that the signature checks of the
+  // certificates scanned after them run in the thread pool while this thread reads and parses the rest.
+  const checks = new SignatureChecks();
+  const casBySubjectSoFar = new Map<string, { file: string; cert: ScannedCert }[]>();
+  const isCaFileName = (file: string) => /^ca\.[^.]+$/i.test(path.basename(file));
+  const order = [...walked.files.filter(isCaFileName), ...walked.files.filter(f => !isCaFileName(f))];
+  const results = new Map<string, ScannedFile>();
+  await mapInBatches(order, 100, file => {
     let st: fs.Stats;
     try {
       st = fs.lstatSync(file); // a few microseconds: cheaper than a thread-pool round trip per file
     } catch (err) {
-      return { file, s: { stamp: '', problem: `Cannot read: ${(err as NodeJS.ErrnoException).code ?? err}` } as ScannedFile };
+      results.set(file, { stamp: '', problem: `Cannot read: ${(err as NodeJS.ErrnoException).code ?? err}` });
+      return;
     }
     const old = previous.get(file);
     const s = old && old.stamp === fileStamp(st) ? old : scanFile(file, dir, st);
-    return { file, s };
+    results.set(file, s);
+    const cert = s.cert;
+    if (!cert) return;
+    for (const ca of casBySubjectSoFar.get(cert.issuer) ?? []) {
+      if (ca.file !== file && ca.cert.info.sha256 !== cert.info.sha256 && mayHaveIssued(cert, ca.cert)) checks.start(cert, ca.cert);
+    }
+    if (cert.info.isCa) {
+      const list = casBySubjectSoFar.get(cert.subject) ?? [];
+      list.push({ file, cert });
+      casBySubjectSoFar.set(cert.subject, list);
+    }
   });
+  const scanned = walked.files.map(file => ({ file, s: results.get(file)! }));
   const entries: { entry: StoreEntry; x509: ScannedCert }[] = [];
   for (const { file, s } of scanned) {
     current.set(file, s);
@@ -632,10 +707,11 @@ export async function listStore(root: string): Promise<StoreTree> {
     })();
     const place = s.place;
     const i = s.cert.info;
-    const info: CertificateInfo = {
-      ...i,
-      daysLeft: Math.floor((i.notAfter.getTime() - now.getTime()) / DAY_MS), expired: now > i.notAfter, notYetValid: now < i.notBefore,
-    };
+    // The copy with today's validity figures is kept until one of them changes (at most daily).
+    const daysLeft = Math.floor((i.notAfter.getTime() - now.getTime()) / DAY_MS), expired = now > i.notAfter, notYetValid = now < i.notBefore;
+    const last = s.cert.current;
+    const info: CertificateInfo = last && last.daysLeft === daysLeft && last.expired === expired && last.notYetValid === notYetValid
+      ? last : (s.cert.current = { ...i, daysLeft, expired, notYetValid });
     const hasKey = walked.names.get(place.dir)?.has(place.keyName) && !hiddenKeys.has(place.keyPath);
     entries.push({
       entry: {
@@ -677,9 +753,14 @@ export async function listStore(root: string): Promise<StoreTree> {
     casBySubject.set(c.x509.subject, list);
   }
   const caByPath = new Map(cas.map(c => [c.ca.certPath, c.ca]));
-  for (const { entry, x509 } of entries) {
-    const candidates = (casBySubject.get(x509.issuer) ?? []).filter(c => c.ca.certPath !== entry.certPath && c.ca.info.sha256 !== entry.info.sha256 &&
-      verifiedBy(x509, c.x509));
+  const candidatesOf = entries.map(({ entry, x509 }) => (casBySubject.get(x509.issuer) ?? []).filter(c =>
+    c.ca.certPath !== entry.certPath && c.ca.info.sha256 !== entry.info.sha256 && mayHaveIssued(x509, c.x509)));
+  // Verdicts known already (unchanged files) are plain booleans; only the checks still running are awaited.
+  const verdicts = entries.map(({ x509 }, i) => candidatesOf[i].map(c => checks.verdict(x509, c.x509)));
+  const running = verdicts.flat().filter((v): v is Promise<boolean> => typeof v !== 'boolean');
+  if (running.length) await Promise.all(running);
+  for (const [i, { entry, x509 }] of entries.entries()) {
+    const candidates = candidatesOf[i].filter((c, j) => verdicts[i][j] === true || (verdicts[i][j] !== false && x509.verdicts?.get(c.x509.info.sha256) === true));
     // Prefer the CA whose folder holds the certificate (a copied ca.pem elsewhere should not steal it).
     candidates.sort((a, b) => Number(!entry.certPath.startsWith(b.ca.dir + path.sep)) - Number(!entry.certPath.startsWith(a.ca.dir + path.sep)));
     const issuer = candidates[0];
