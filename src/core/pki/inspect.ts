@@ -61,28 +61,6 @@ export function verifyCertificateSignature(der: Buffer, publicKey: crypto.KeyObj
 }
 
 /**
- * verifyCertificateSignature in libuv's thread pool (the calling thread stays free): what the store scan uses
- * for thousands of certificates, so the checks run on the other cores while the scan reads and parses files.
- */
-export function verifyCertificateSignatureAsync(der: Buffer, publicKey: crypto.KeyObject): Promise<boolean> {
-  let parts: ReturnType<typeof signedParts>;
-  try {
-    parts = signedParts(der);
-  } catch {
-    return Promise.resolve(false);
-  }
-  const hash = SIGNATURE_HASHES[parts.algorithmOid];
-  if (hash === undefined) return Promise.resolve(verifyCertificateSignature(der, publicKey));
-  return new Promise(resolve => {
-    try {
-      crypto.verify(hash, parts.signed, publicKey, parts.signature, (err, ok) => resolve(!err && ok));
-    } catch {
-      resolve(false);
-    }
-  });
-}
-
-/**
  * inspectCertificate from DER, without Node's X509Certificate (whose construction costs several times the
  * DER reading): the store scan of thousands of files goes through here.
  */

@@ -25,7 +25,7 @@ import type {
 import { assertKeyMatches, hasPrivateKeyBlock, keyAlgorithmOf, parseCertificate, parseCertificates, parsePrivateKey, privateKeyObject, firstCertificateDer } from './pem';
 import { encryptPrivateKey, isEncryptedKey, readPrivateKey } from './keyfile';
 import { createRootCa, issueCertificate, parseCsr, signCsr, checkPrintable, BACKDATE_MS } from './certs';
-import { inspectCertificate, inspectDer, verifyCertificateSignatureAsync } from './inspect';
+import { inspectCertificate, inspectDer, verifyCertificateSignature } from './inspect';
 import { parseCertificateDer } from './x509';
 
 export const DEFAULT_STORE_DIR = '.mtls';
@@ -583,56 +583,19 @@ function mayHaveIssued(cert: ScannedCert, ca: ScannedCert): boolean {
   return cert.issuer === ca.subject && (!cert.info.aki || !ca.info.ski || cert.info.aki === ca.info.ski);
 }
 
-/** Signature checks under way or done, by `${certSha256}:${caSha256}`; a few run at a time in the thread pool. */
-class SignatureChecks {
-  private readonly pending = new Map<string, Promise<boolean>>();
-  private readonly queue: (() => void)[] = [];
-  private running = 0;
-  /** Enough queued for the pool to stay busy while the scan thread parses a batch, few enough for other file I/O to get through. */
-  private static readonly IN_FLIGHT = 256;
-
-  /** Starts checking (once) whether `ca`'s key signed `cert`; answers from the cache when it knows. */
-  start(cert: ScannedCert, ca: ScannedCert): void {
-    void this.verdict(cert, ca);
+/** Whether `ca`'s key verifies `cert`'s signature, remembered on the scanned certificate and by both fingerprints. */
+function verifiedBy(cert: ScannedCert, ca: ScannedCert): boolean {
+  const mine = cert.verdicts?.get(ca.info.sha256);
+  if (mine !== undefined) return mine;
+  const k = `${cert.info.sha256}:${ca.info.sha256}`;
+  let v = verifyCache.get(k);
+  if (v === undefined) {
+    v = !!ca.publicKey && verifyCertificateSignature(cert.der, ca.publicKey);
+    if (verifyCache.size > MAX_VERIFY_CACHE) verifyCache.clear();
+    verifyCache.set(k, v);
   }
-
-  verdict(cert: ScannedCert, ca: ScannedCert): Promise<boolean> | boolean {
-    const mine = cert.verdicts?.get(ca.info.sha256);
-    if (mine !== undefined) return mine;
-    const k = `${cert.info.sha256}:${ca.info.sha256}`;
-    const known = verifyCache.get(k);
-    if (known !== undefined) {
-      (cert.verdicts ??= new Map()).set(ca.info.sha256, known);
-      return known;
-    }
-    let p = this.pending.get(k);
-    if (!p) {
-      const publicKey = ca.publicKey;
-      p = publicKey ? this.limited(() => verifyCertificateSignatureAsync(cert.der, publicKey)) : Promise.resolve(false);
-      p = p.then(v => {
-        if (verifyCache.size > MAX_VERIFY_CACHE) verifyCache.clear();
-        verifyCache.set(k, v);
-        (cert.verdicts ??= new Map()).set(ca.info.sha256, v);
-        return v;
-      });
-      this.pending.set(k, p);
-    }
-    return p;
-  }
-
-  private limited(fn: () => Promise<boolean>): Promise<boolean> {
-    return new Promise(resolve => {
-      const run = () => {
-        this.running++;
-        fn().then(resolve, () => resolve(false)).finally(() => {
-          this.running--;
-          this.queue.shift()?.();
-        });
-      };
-      if (this.running < SignatureChecks.IN_FLIGHT) run();
-      else this.queue.push(run);
-    });
-  }
+  (cert.verdicts ??= new Map()).set(ca.info.sha256, v);
+  return v;
 }
 
 /**
@@ -661,36 +624,17 @@ export async function listStore(root: string): Promise<StoreTree> {
   const previous = scanCache.get(dir) ?? new Map<string, ScannedFile>();
   const current = new Map<string, ScannedFile>();
   const now = new Date();
-  // CA certificates are scanned first (where the store keeps them: ca.pem), so that the signature checks of the
-  // certificates scanned after them run in the thread pool while this thread reads and parses the rest.
-  const checks = new SignatureChecks();
-  const casBySubjectSoFar = new Map<string, { file: string; cert: ScannedCert }[]>();
-  const isCaFileName = (file: string) => /^ca\.[^.]+$/i.test(path.basename(file));
-  const order = [...walked.files.filter(isCaFileName), ...walked.files.filter(f => !isCaFileName(f))];
-  const results = new Map<string, ScannedFile>();
-  await mapInBatches(order, 100, file => {
+  const scanned = await mapInBatches(walked.files, 250, file => {
     let st: fs.Stats;
     try {
       st = fs.lstatSync(file); // a few microseconds: cheaper than a thread-pool round trip per file
     } catch (err) {
-      results.set(file, { stamp: '', problem: `Cannot read: ${(err as NodeJS.ErrnoException).code ?? err}` });
-      return;
+      return { file, s: { stamp: '', problem: `Cannot read: ${(err as NodeJS.ErrnoException).code ?? err}` } as ScannedFile };
     }
     const old = previous.get(file);
     const s = old && old.stamp === fileStamp(st) ? old : scanFile(file, dir, st);
-    results.set(file, s);
-    const cert = s.cert;
-    if (!cert) return;
-    for (const ca of casBySubjectSoFar.get(cert.issuer) ?? []) {
-      if (ca.file !== file && ca.cert.info.sha256 !== cert.info.sha256 && mayHaveIssued(cert, ca.cert)) checks.start(cert, ca.cert);
-    }
-    if (cert.info.isCa) {
-      const list = casBySubjectSoFar.get(cert.subject) ?? [];
-      list.push({ file, cert });
-      casBySubjectSoFar.set(cert.subject, list);
-    }
+    return { file, s };
   });
-  const scanned = walked.files.map(file => ({ file, s: results.get(file)! }));
   const entries: { entry: StoreEntry; x509: ScannedCert }[] = [];
   for (const { file, s } of scanned) {
     current.set(file, s);
@@ -753,14 +697,9 @@ export async function listStore(root: string): Promise<StoreTree> {
     casBySubject.set(c.x509.subject, list);
   }
   const caByPath = new Map(cas.map(c => [c.ca.certPath, c.ca]));
-  const candidatesOf = entries.map(({ entry, x509 }) => (casBySubject.get(x509.issuer) ?? []).filter(c =>
-    c.ca.certPath !== entry.certPath && c.ca.info.sha256 !== entry.info.sha256 && mayHaveIssued(x509, c.x509)));
-  // Verdicts known already (unchanged files) are plain booleans; only the checks still running are awaited.
-  const verdicts = entries.map(({ x509 }, i) => candidatesOf[i].map(c => checks.verdict(x509, c.x509)));
-  const running = verdicts.flat().filter((v): v is Promise<boolean> => typeof v !== 'boolean');
-  if (running.length) await Promise.all(running);
-  for (const [i, { entry, x509 }] of entries.entries()) {
-    const candidates = candidatesOf[i].filter((c, j) => verdicts[i][j] === true || (verdicts[i][j] !== false && x509.verdicts?.get(c.x509.info.sha256) === true));
+  for (const { entry, x509 } of entries) {
+    const candidates = (casBySubject.get(x509.issuer) ?? []).filter(c => c.ca.certPath !== entry.certPath && c.ca.info.sha256 !== entry.info.sha256 &&
+      mayHaveIssued(x509, c.x509) && verifiedBy(x509, c.x509));
     // Prefer the CA whose folder holds the certificate (a copied ca.pem elsewhere should not steal it).
     candidates.sort((a, b) => Number(!entry.certPath.startsWith(b.ca.dir + path.sep)) - Number(!entry.certPath.startsWith(a.ca.dir + path.sep)));
     const issuer = candidates[0];
