@@ -120,7 +120,8 @@ export function splitPem(text: string): PemSplit {
       unmatched++;
       continue;
     }
-    const body = text.slice(bodyStart, e).replace(/^[A-Za-z-]+:.*$/gm, '').replace(/\s+/g, '');
+    const raw = text.slice(bodyStart, e);
+    const body = (raw.includes(':') ? raw.replace(/^[A-Za-z-]+:.*$/gm, '') : raw).replace(/\s+/g, ''); // headers (Proc-Type: …) are rare
     blocks.push({ label, body, der: Buffer.from(body, 'base64'), text: text.slice(b, pos) + '\n' });
   }
   return { blocks, unmatched };

@@ -475,15 +475,15 @@ async function walk(dir: string, out: WalkResult, problems: StoreProblem[], dept
   }
   out.names.set(dir, new Set(entries.filter(e => e.isFile()).map(e => e.name)));
   const subdirs: string[] = [];
+  const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
   for (const e of entries) {
     if (isTempName(e.name)) out.leftoverDirs.add(dir);
     if (e.name.startsWith('.') || e.name === 'node_modules') continue;
-    const full = path.join(dir, e.name);
     // Dirent types come from lstat: symbolic links are neither folders nor files here, so the scan never leaves the store.
     if (e.isDirectory()) {
-      if (depth < 8) subdirs.push(full);
+      if (depth < 8) subdirs.push(prefix + e.name);
     } else if (e.isFile() && CERT_EXTENSIONS.has(path.extname(e.name).toLowerCase())) {
-      out.files.push(full);
+      out.files.push(prefix + e.name);
     }
   }
   await Promise.all(subdirs.map(d => walk(d, out, problems, depth + 1)));
@@ -519,6 +519,10 @@ interface ScannedCert {
   issuer: string;
   /** The public key, kept for CAs (they verify the others). */
   publicKey?: crypto.KeyObject;
+  /** `info` with the validity figures of the latest scan (shared by scans while they are the same). */
+  current?: CertificateInfo;
+  /** CA sha256 -> whether that CA's key verifies this certificate (lives as long as the file is unchanged). */
+  verdicts?: Map<string, boolean>;
 }
 
 interface ScannedFile {
@@ -547,9 +551,11 @@ function scanFile(file: string, dir: string, st: fs.Stats): ScannedFile {
     if (!st.isFile()) return { stamp, problem: 'Not a regular file; skipped.' };
     const data = readRegularFileSync(file, { maxBytes: MAX_READ_BYTES });
     const text = data.toString('latin1');
-    if (hasPrivateKeyBlock(data) && !/-----BEGIN (X509 |TRUSTED )?CERTIFICATE-----/.test(text)) return { stamp, skip: true }; // a key saved as .pem
+    // DER starts with a SEQUENCE tag; anything else is PEM text, decoded once and handed on as text.
+    const isDer = data.length > 0 && data[0] === 0x30 && !text.slice(0, 64).includes('-----BEGIN');
+    if (!isDer && hasPrivateKeyBlock(text) && !/-----BEGIN (X509 |TRUSTED )?CERTIFICATE-----/.test(text)) return { stamp, skip: true }; // a key saved as .pem
     if (/-----BEGIN (NEW )?CERTIFICATE REQUEST-----/.test(text) && !/-----BEGIN CERTIFICATE-----/.test(text)) return { stamp, skip: true }; // a CSR
-    const der = firstCertificateDer(data, path.relative(dir, file));
+    const der = firstCertificateDer(isDer ? data : text, path.relative(dir, file));
     const info = inspectStoredDer(der, file, path.relative(dir, file));
     const publicKey = info.isCa ? crypto.createPublicKey({ key: parseCertificateDer(der).spki, format: 'der', type: 'spki' }) : undefined;
     return { stamp, cert: { info, der, subject: info.subject, issuer: info.issuer, publicKey } };
@@ -568,7 +574,19 @@ async function mapInBatches<T, R>(items: T[], batch: number, fn: (item: T) => R)
   return out;
 }
 
+/**
+ * Whether `ca` can have issued `cert` without checking the signature: the certificate names the CA's subject as
+ * its issuer and, when both carry key identifiers, its authority key identifier is the CA's subject key
+ * identifier (OpenSSL skips such an issuer too: X509_check_akid). Only these candidates are verified.
+ */
+function mayHaveIssued(cert: ScannedCert, ca: ScannedCert): boolean {
+  return cert.issuer === ca.subject && (!cert.info.aki || !ca.info.ski || cert.info.aki === ca.info.ski);
+}
+
+/** Whether `ca`'s key verifies `cert`'s signature, remembered on the scanned certificate and by both fingerprints. */
 function verifiedBy(cert: ScannedCert, ca: ScannedCert): boolean {
+  const mine = cert.verdicts?.get(ca.info.sha256);
+  if (mine !== undefined) return mine;
   const k = `${cert.info.sha256}:${ca.info.sha256}`;
   let v = verifyCache.get(k);
   if (v === undefined) {
@@ -576,6 +594,7 @@ function verifiedBy(cert: ScannedCert, ca: ScannedCert): boolean {
     if (verifyCache.size > MAX_VERIFY_CACHE) verifyCache.clear();
     verifyCache.set(k, v);
   }
+  (cert.verdicts ??= new Map()).set(ca.info.sha256, v);
   return v;
 }
 
@@ -632,10 +651,11 @@ export async function listStore(root: string): Promise<StoreTree> {
     })();
     const place = s.place;
     const i = s.cert.info;
-    const info: CertificateInfo = {
-      ...i,
-      daysLeft: Math.floor((i.notAfter.getTime() - now.getTime()) / DAY_MS), expired: now > i.notAfter, notYetValid: now < i.notBefore,
-    };
+    // The copy with today's validity figures is kept until one of them changes (at most daily).
+    const daysLeft = Math.floor((i.notAfter.getTime() - now.getTime()) / DAY_MS), expired = now > i.notAfter, notYetValid = now < i.notBefore;
+    const last = s.cert.current;
+    const info: CertificateInfo = last && last.daysLeft === daysLeft && last.expired === expired && last.notYetValid === notYetValid
+      ? last : (s.cert.current = { ...i, daysLeft, expired, notYetValid });
     const hasKey = walked.names.get(place.dir)?.has(place.keyName) && !hiddenKeys.has(place.keyPath);
     entries.push({
       entry: {
@@ -679,7 +699,7 @@ export async function listStore(root: string): Promise<StoreTree> {
   const caByPath = new Map(cas.map(c => [c.ca.certPath, c.ca]));
   for (const { entry, x509 } of entries) {
     const candidates = (casBySubject.get(x509.issuer) ?? []).filter(c => c.ca.certPath !== entry.certPath && c.ca.info.sha256 !== entry.info.sha256 &&
-      verifiedBy(x509, c.x509));
+      mayHaveIssued(x509, c.x509) && verifiedBy(x509, c.x509));
     // Prefer the CA whose folder holds the certificate (a copied ca.pem elsewhere should not steal it).
     candidates.sort((a, b) => Number(!entry.certPath.startsWith(b.ca.dir + path.sep)) - Number(!entry.certPath.startsWith(a.ca.dir + path.sep)));
     const issuer = candidates[0];
