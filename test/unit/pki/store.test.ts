@@ -104,6 +104,45 @@ describe('pki: the store', function () {
     await assert.rejects(issueToStore(store, 'acme', { cn: 'x' }), (e: MtlsError) => e.code === 'key-mismatch' && /does not match/.test(e.message));
   });
 
+  it('places a certificate under a CA only where openssl would chain it: a key identifier that names another key rules the CA out', async () => {
+    // One key, two CA certificates with the same name: the store's (SKI = hash of the key) and a twin that
+    // claims another SKI. A leaf signed through the twin carries that SKI as its AKI: the signature and the
+    // issuer name fit the store's CA, the key identifiers do not, and openssl refuses the chain.
+    const dir = tmpDir('mtls-akid-');
+    try {
+      const key = path.join(dir, 'ca.key');
+      opensslOk(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
+      const caExt = write(path.join(dir, 'ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n');
+      const twinExt = write(path.join(dir, 'twin.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:11:12:13:14\n');
+      const caPem = path.join(store, 'twin/ca.pem');
+      fs.mkdirSync(path.dirname(caPem), { recursive: true });
+      opensslOk(['req', '-x509', '-new', '-key', key, '-sha256', '-days', '30', '-subj', '/CN=Twin CA', '-extensions', 'v3', '-config', write(path.join(dir, 'ca.cnf'), `[req]\ndistinguished_name=dn\n[dn]\n[v3]\n${fs.readFileSync(caExt, 'utf8')}`), '-out', caPem]);
+      const twinPem = path.join(dir, 'twin.pem');
+      opensslOk(['req', '-x509', '-new', '-key', key, '-sha256', '-days', '30', '-subj', '/CN=Twin CA', '-extensions', 'v3', '-config', write(path.join(dir, 'twin.cnf'), `[req]\ndistinguished_name=dn\n[dn]\n[v3]\n${fs.readFileSync(twinExt, 'utf8')}`), '-out', twinPem]);
+      const leafExt = write(path.join(dir, 'leaf.ext'), 'basicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\nauthorityKeyIdentifier=keyid\n');
+      const sign = (issuer: string, name: string) => {
+        const leafKey = path.join(dir, `${name}.key`);
+        const csr = path.join(dir, `${name}.csr`);
+        opensslOk(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', leafKey, '-subj', `/CN=${name}`, '-out', csr]);
+        const out = path.join(store, `misc/${name}.pem`);
+        fs.mkdirSync(path.dirname(out), { recursive: true });
+        opensslOk(['x509', '-req', '-in', csr, '-CA', issuer, '-CAkey', key, '-CAcreateserial', '-days', '10', '-sha256', '-extfile', leafExt, '-out', out]);
+        return out;
+      };
+      const good = sign(caPem, 'matching-akid');
+      const bad = sign(twinPem, 'foreign-akid');
+      assert.match(opensslOk(['verify', '-CAfile', caPem, good]), /OK/);
+      assert.notStrictEqual(openssl(['verify', '-CAfile', caPem, bad]).status, 0, 'openssl refuses the chain whose AKI names another key');
+      const tree = await listStore(store);
+      const twin = tree.cas.find(c => c.name === 'twin');
+      assert.ok(twin, 'the CA is listed');
+      assert.deepStrictEqual(twin.certs.map(c => c.name), ['matching-akid']);
+      assert.deepStrictEqual(tree.orphans.map(o => o.name), ['foreign-akid']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('builds the tree by signature: dropped PEMs appear under the CA that signed them, garbage is a problem', async () => {
     await createCa(store, 'acme', { cn: 'Acme', key: 'ec-p256' });
     await createCa(store, 'beta', { cn: 'Beta', key: 'ec-p256' });
