@@ -68,7 +68,7 @@ export class GuideService implements vscode.Disposable {
   lastStatus: SetupStatus | undefined;
   lastLegs: LegSummary | undefined;
   readonly onDidChangeStatus = this.statusEmitter.event;
-  /** Per-leg status for the status bar and the tree (helper B: show it next to `caName`/`caFingerprint`). */
+  /** Per-leg status for the status bar and the tree (the tree shows it next to `caName`/`caFingerprint`). */
   readonly onDidChangeLegStatus = this.legEmitter.event;
   /** Settings, token or store changed: the view must be rebuilt and the status read again. */
   readonly onDidChangeInputs = this.inputsEmitter.event;
@@ -141,7 +141,7 @@ export class GuideService implements vscode.Disposable {
     this.inputsChanged();
   }
 
-  /** The workspace store (helper A's listStore); undefined without a folder or when it cannot be read. */
+  /** The workspace store (listStore); undefined without a folder or when it cannot be read. */
   async store(): Promise<StoreTree | undefined> {
     const root = this.shared.storeRoot();
     if (!root) return undefined;
