@@ -96,21 +96,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /** Starts a server in its own process group and waits until it listens; its error log explains a failed start. */
 async function startServer(cmd: string, args: string[], where: { port: number; dir: string; conf: string }): Promise<RunningServer> {
-  const { port, dir, conf } = where;
-  const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
-  const server: RunningServer = {
-    port, dir, configFile: conf,
-    errorLog: () => { try { return fs.readFileSync(path.join(dir, 'error.log'), 'utf8'); } catch { return ''; } },
-    async stop() { await stopChild(child); fs.rmSync(dir, { recursive: true, force: true }); },
-  };
-  try {
-    await waitForPort(port, child);
-  } catch (err) {
-    const log = server.errorLog();
-    await server.stop();
-    throw new Error(`${(err as Error).message}\n${log}`, { cause: err });
-  }
-  return server;
+  return waitForServer(spawn(cmd, args, { detached: true, stdio: 'ignore' }), where);
 }
 
 // ---------------------------------------------------------------- nginx
