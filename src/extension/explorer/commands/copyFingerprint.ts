@@ -3,14 +3,14 @@ import { readRegularFile } from '../../../core/fsutil';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ExplorerCommand, TargetArgs } from './shared';
-import { core, isPlainObject, resolveTarget } from './shared';
+import { core, resolveTarget, commandInput } from './shared';
 
 export interface CopyArgs extends TargetArgs { format?: 'cloudflare' | 'openssl' }
 
 export const copyFingerprint: ExplorerCommand = {
   id: 'mtls.copyFingerprint',
   async run(ctx, arg?: unknown): Promise<string | undefined> {
-    const a: CopyArgs = isPlainObject(arg) ? (arg as CopyArgs) : {};
+    const { args: a } = commandInput<CopyArgs>(arg);
     const t = await resolveTarget(ctx, arg, 'mTLS: Copy SHA-256 Fingerprint');
     const info = t.entry?.info ?? (await core()).inspectCertificate(await readRegularFile(t.certPath), t.certPath);
     const value = a.format === 'openssl' ? info.fingerprintSha256 : info.sha256;

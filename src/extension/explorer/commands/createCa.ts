@@ -6,7 +6,7 @@ import type { KeyAlgorithm, StoredCertificate } from '../../../core/pki';
 import { askDays, inputBox, normalizeKey, parseDays, pickKey, validateCaName, validateCommonName } from '../prompts';
 import type { ExplorerCommand } from './shared';
 import { askNewCaPassphrase, rememberForSession } from '../passphrase';
-import { core, isPlainObject, str, storeRoot, rel, progress, afterChange } from './shared';
+import { core, str, storeRoot, rel, progress, afterChange, commandInput } from './shared';
 
 export interface CreateCaArgs {
   name?: string; commonName?: string; cn?: string; org?: string; organization?: string; key?: string; days?: number | string;
@@ -19,8 +19,7 @@ export const createCa: ExplorerCommand = {
   trust: 'Creating a CA',
   async run(ctx, arg?: unknown): Promise<StoredCertificate | undefined> {
     const root = storeRoot(ctx);
-    const a: CreateCaArgs = isPlainObject(arg) ? (arg as CreateCaArgs) : {};
-    const interactive = !isPlainObject(arg);
+    const { args: a, interactive } = commandInput<CreateCaArgs>(arg);
     const title = 'mTLS: Create CA';
     const total = 6;
     const name = str(a.name) ?? await inputBox({

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { UserCancelled } from '../../../core/errors';
 import type { CaNode } from '../tree';
 import type { ExplorerCommand, TargetArgs } from './shared';
-import { core, isPlainObject, storeRoot, afterChange, labelOf, resolveTarget } from './shared';
+import { core, storeRoot, afterChange, labelOf, resolveTarget, commandInput } from './shared';
 
 export interface DeleteArgs extends TargetArgs { confirm?: boolean }
 
@@ -13,7 +13,7 @@ export const deleteCertificate: ExplorerCommand = {
   trust: 'Deleting from the certificate store',
   async run(ctx, arg?: unknown): Promise<string[] | undefined> {
     const root = storeRoot(ctx);
-    const a: DeleteArgs = isPlainObject(arg) ? (arg as DeleteArgs) : {};
+    const { args: a } = commandInput<DeleteArgs>(arg);
     const t = await resolveTarget(ctx, arg, 'mTLS: Delete');
     const entry = t.entry;
     const isCa = t.node?.kind === 'ca';

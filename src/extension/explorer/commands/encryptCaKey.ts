@@ -4,7 +4,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { MtlsError } from '../../../core/errors';
 import type { ExplorerCommand } from './shared';
-import { core, isPlainObject, str, storeRoot, rel, afterChange, resolveIssuingCa } from './shared';
+import { core, str, storeRoot, rel, afterChange, resolveIssuingCa, commandInput } from './shared';
 import { askNewCaPassphrase, forgetCaPassphrase, rememberForSession } from '../passphrase';
 
 export interface EncryptCaKeyArgs { ca?: string; passphrase?: string }
@@ -14,7 +14,7 @@ export const encryptCaKey: ExplorerCommand = {
   trust: 'Encrypting a CA key',
   async run(ctx, arg?: unknown): Promise<string | undefined> {
     const root = storeRoot(ctx);
-    const a: EncryptCaKeyArgs = isPlainObject(arg) ? (arg as EncryptCaKeyArgs) : {};
+    const { args: a } = commandInput<EncryptCaKeyArgs>(arg);
     const title = 'mTLS: Encrypt CA Key';
     const caName = await resolveIssuingCa(ctx, arg, str(a.ca), title, root);
     const passphrase = typeof a.passphrase === 'string' ? a.passphrase : await askNewCaPassphrase(title);

@@ -7,7 +7,7 @@ import { MtlsError, UserCancelled } from '../../../core/errors';
 import { KEY_MODE, writeFileAtomic } from '../../../core/fsutil';
 import { askNewPassword, P12_CHOICES, quickPick } from '../prompts';
 import type { ExplorerCommand, ExplorerCommandContext, TargetArgs } from './shared';
-import { core, isPlainObject, str, rel, progress, afterChange, labelOf, resolveTarget, requireEntry } from './shared';
+import { core, str, rel, progress, afterChange, labelOf, resolveTarget, requireEntry, commandInput } from './shared';
 import { markWalkthroughStep } from '../../walkthrough';
 
 export interface ExportArgs extends TargetArgs { key?: string; out?: string; password?: string; flavor?: P12Flavor; legacy?: boolean }
@@ -32,8 +32,7 @@ export const exportPkcs12: ExplorerCommand = {
   id: 'mtls.exportPkcs12',
   trust: 'Exporting a PKCS#12 file',
   async run(ctx, arg?: unknown): Promise<ExportResult | undefined> {
-    const a: ExportArgs = isPlainObject(arg) ? (arg as ExportArgs) : {};
-    const interactive = !isPlainObject(arg);
+    const { args: a, interactive } = commandInput<ExportArgs>(arg);
     const title = 'mTLS: Export PKCS#12 (Browsers)';
     const t = await resolveTarget(ctx, arg, title, n => !!n.entry.keyPath, 'certificate with a private key');
     const entry = requireEntry(ctx, t);

@@ -6,7 +6,7 @@ import type { StoredCertificate } from '../../../core/pki';
 import { UserCancelled } from '../../../core/errors';
 import { quickPick } from '../prompts';
 import type { ExplorerCommand } from './shared';
-import { core, isPlainObject, str, storeRoot, rel, afterChange } from './shared';
+import { core, str, storeRoot, rel, afterChange, commandInput } from './shared';
 
 export interface ImportArgs { cert?: string; key?: string; name?: string; caName?: string }
 
@@ -15,8 +15,7 @@ export const importCertificate: ExplorerCommand = {
   trust: 'Importing a certificate',
   async run(ctx, arg?: unknown): Promise<StoredCertificate | undefined> {
     const root = storeRoot(ctx);
-    const a: ImportArgs = isPlainObject(arg) ? (arg as ImportArgs) : {};
-    const interactive = !isPlainObject(arg);
+    const { args: a, interactive } = commandInput<ImportArgs>(arg);
     const title = 'mTLS: Import CA or Certificate';
     let certFile = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === 'string' ? arg : str(a.cert);
     if (!certFile) {

@@ -4,7 +4,7 @@ import type { CertProfile, KeyAlgorithm, StoredCertificate } from '../../../core
 import { askDays, inputBox, normalizeKey, parseDays, pickKey, splitSans, validateCommonName } from '../prompts';
 import type { ExplorerCommandContext } from './shared';
 import { withCaPassphrase } from '../passphrase';
-import { core, isPlainObject, str, sansOf, storeRoot, rel, progress, afterChange, resolveIssuingCa } from './shared';
+import { core, str, sansOf, storeRoot, rel, progress, afterChange, resolveIssuingCa, commandInput } from './shared';
 
 export interface IssueArgs {
   ca?: string; commonName?: string; cn?: string; org?: string; name?: string; key?: string; days?: number | string; sans?: string[] | string;
@@ -14,8 +14,7 @@ export interface IssueArgs {
 
 export async function issueCertificate(ctx: ExplorerCommandContext, profile: CertProfile, arg?: unknown): Promise<StoredCertificate | undefined> {
   const root = storeRoot(ctx);
-  const a: IssueArgs = isPlainObject(arg) ? (arg as IssueArgs) : {};
-  const interactive = !isPlainObject(arg);
+  const { args: a, interactive } = commandInput<IssueArgs>(arg);
   const what = profile === 'client' ? 'Client Certificate' : 'Origin-Pull Certificate';
   const title = `mTLS: Issue ${what}`;
   const total = 4;

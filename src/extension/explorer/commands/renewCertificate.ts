@@ -5,7 +5,7 @@ import type { RenewResult } from '../../../core/pki';
 import { normalizeKey, parseDays } from '../prompts';
 import type { ExplorerCommand, TargetArgs } from './shared';
 import { withCaPassphrase } from '../passphrase';
-import { core, isPlainObject, storeRoot, rel, progress, afterChange, labelOf, resolveTarget, requireEntry } from './shared';
+import { core, storeRoot, rel, progress, afterChange, labelOf, resolveTarget, requireEntry, commandInput } from './shared';
 
 export interface RenewArgs extends TargetArgs { days?: number | string; key?: string; caPassphrase?: string }
 
@@ -14,7 +14,7 @@ export const renewCertificate: ExplorerCommand = {
   trust: 'Renewing a certificate',
   async run(ctx, arg?: unknown): Promise<RenewResult | undefined> {
     const root = storeRoot(ctx);
-    const a: RenewArgs = isPlainObject(arg) ? (arg as RenewArgs) : {};
+    const { args: a } = commandInput<RenewArgs>(arg);
     const t = await resolveTarget(ctx, arg, 'mTLS: Renew Certificate', n => n.kind === 'cert' && !!n.entry.issuerPath && !n.entry.archived);
     const entry = requireEntry(ctx, t);
     const pki = await core();

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { RevokeResult } from '../../../core/pki';
 import { quickPick, REVOKE_REASONS } from '../prompts';
 import type { ExplorerCommand, TargetArgs } from './shared';
-import { core, isPlainObject, str, storeRoot, afterChange, labelOf, resolveTarget, requireEntry } from './shared';
+import { core, str, storeRoot, afterChange, labelOf, resolveTarget, requireEntry, commandInput } from './shared';
 
 export interface RevokeArgs extends TargetArgs { reason?: string }
 
@@ -12,8 +12,7 @@ export const revokeCertificate: ExplorerCommand = {
   trust: 'Revoking a certificate',
   async run(ctx, arg?: unknown): Promise<RevokeResult | undefined> {
     const root = storeRoot(ctx);
-    const a: RevokeArgs = isPlainObject(arg) ? (arg as RevokeArgs) : {};
-    const interactive = !isPlainObject(arg);
+    const { args: a, interactive } = commandInput<RevokeArgs>(arg);
     const title = 'mTLS: Revoke Certificate';
     const t = await resolveTarget(ctx, arg, title, n => n.kind === 'cert' && !!n.entry.issuerPath && !n.entry.revoked);
     const entry = requireEntry(ctx, t);

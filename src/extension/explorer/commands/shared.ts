@@ -44,6 +44,14 @@ export interface Target { certPath: string; node?: CaNode | CertNode; entry?: St
 export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   !!v && typeof v === 'object' && !(v instanceof vscode.Uri) && !Array.isArray(v) && !('kind' in (v as object) && 'id' in (v as object));
 
+/**
+ * A command's input: scripts and tests pass an options object and are never asked anything; without one
+ * (palette, or a tree node from a context menu) a person drives the command and is asked for what is missing.
+ */
+export function commandInput<T extends object>(arg: unknown): { args: T; interactive: boolean } {
+  return isPlainObject(arg) ? { args: arg as T, interactive: false } : { args: {} as T, interactive: true };
+}
+
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
 }

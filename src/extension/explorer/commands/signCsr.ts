@@ -7,7 +7,7 @@ import { MtlsError, UserCancelled } from '../../../core/errors';
 import { askDays, parseDays, pickProfile, PROFILE_CHOICES } from '../prompts';
 import type { ExplorerCommand } from './shared';
 import { withCaPassphrase } from '../passphrase';
-import { core, isPlainObject, str, sansOf, storeRoot, rel, progress, afterChange, resolveIssuingCa } from './shared';
+import { core, str, sansOf, storeRoot, rel, progress, afterChange, resolveIssuingCa, commandInput } from './shared';
 
 export interface SignCsrArgs {
   csr?: string; ca?: string; profile?: CertProfile; days?: number | string; name?: string; sans?: string[] | string;
@@ -21,8 +21,7 @@ export const signCsr: ExplorerCommand = {
   trust: 'Signing a CSR',
   async run(ctx, arg?: unknown): Promise<StoredCertificate | undefined> {
     const root = storeRoot(ctx);
-    const a: SignCsrArgs = isPlainObject(arg) ? (arg as SignCsrArgs) : {};
-    const interactive = !isPlainObject(arg);
+    const { args: a, interactive } = commandInput<SignCsrArgs>(arg);
     const title = 'mTLS: Sign CSR';
     let csr: string | Buffer;
     let source: string;

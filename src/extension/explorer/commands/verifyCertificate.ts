@@ -6,14 +6,14 @@ import type { CaEntry, VerifyResult } from '../../../core/pki';
 import { MtlsError } from '../../../core/errors';
 import { quickPick } from '../prompts';
 import type { ExplorerCommand, TargetArgs } from './shared';
-import { core, isPlainObject, str, storeRoot, labelOf, resolveTarget } from './shared';
+import { core, str, storeRoot, labelOf, resolveTarget, commandInput } from './shared';
 
 export interface VerifyArgs extends TargetArgs { ca?: string }
 
 export const verifyCertificate: ExplorerCommand = {
   id: 'mtls.verifyCertificate',
   async run(ctx, arg?: unknown): Promise<VerifyResult | undefined> {
-    const a: VerifyArgs = isPlainObject(arg) ? (arg as VerifyArgs) : {};
+    const { args: a } = commandInput<VerifyArgs>(arg);
     const t = await resolveTarget(ctx, arg, 'mTLS: Verify Against CA', n => n.kind === 'cert');
     const pki = await core();
     const certPem = t.entry?.info.pem ?? pki.parseCertificate(await readRegularFile(t.certPath), t.certPath);
