@@ -7,6 +7,7 @@ import { MtlsError } from '../errors';
 import { readFileOrThrow } from '../fsutil';
 import { certFields, derToPem, pemToDers } from './der';
 import { keyMatchesCertificate, pemBlocks } from '../pki/pem';
+import { isEncryptedKey } from '../pki/keyfile';
 import { Credential } from './types';
 
 const P12_EXT = /\.(p12|pfx)$/i;
@@ -15,17 +16,12 @@ export function isPkcs12Path(file: string): boolean {
   return P12_EXT.test(file);
 }
 
-/** A PEM private key protected by a passphrase (PKCS#8 "ENCRYPTED PRIVATE KEY" or OpenSSL's legacy Proc-Type). */
-export function isEncryptedPemKey(keyText: string): boolean {
-  return /-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(keyText) || /-----BEGIN [A-Z ]*PRIVATE KEY-----\s*Proc-Type:\s*4,\s*ENCRYPTED/.test(keyText);
-}
-
 /**
  * The key in memory, decrypted when it is passphrase-protected. Throws 'no-password' (naming the file and
  * saying it is encrypted) when the passphrase is missing or wrong, so adapters know to ask for it.
  */
 function decryptedKey(key: string, keyFile: string, passphrase: string | undefined): string {
-  if (!isEncryptedPemKey(key)) return key;
+  if (!isEncryptedKey(key)) return key;
   const name = path.basename(keyFile);
   if (passphrase === undefined || passphrase === '') {
     throw new MtlsError('no-password', `The private key ${name} is encrypted (passphrase-protected) and no passphrase was given.`,
