@@ -159,9 +159,19 @@ export function oidToString(bytes: Buffer): string {
   return parts.join('.');
 }
 
+/** Dotted OIDs by their encoding: a certificate holds about twenty OIDs, nearly all of them well known. */
+const oidTexts = new Map<string, string>();
+
 export function readOid(buf: Buffer, t: Tlv): string {
   if (t.tag !== TAG.OID) throw new Error('expected an OBJECT IDENTIFIER');
-  return oidToString(content(buf, t));
+  const key = buf.toString('latin1', t.start, t.end);
+  let text = oidTexts.get(key);
+  if (text === undefined) {
+    text = oidToString(content(buf, t));
+    if (oidTexts.size >= 1024) oidTexts.clear();
+    oidTexts.set(key, text);
+  }
+  return text;
 }
 
 /** Unsigned hex of an INTEGER (uppercase, no leading zero bytes). */
@@ -192,7 +202,24 @@ export function readString(buf: Buffer, t: Tlv): string {
   }
 }
 
+/** The number written by two ASCII digits at `i`, or -1. */
+function twoDigits(buf: Buffer, i: number): number {
+  const a = buf[i] - 0x30, b = buf[i + 1] - 0x30;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
 export function readTime(buf: Buffer, t: Tlv): Date {
+  // The usual forms, YYMMDDHHMMSSZ and YYYYMMDDHHMMSSZ, read digit by digit; anything else by the patterns below.
+  const utc = t.tag === TAG.UTC_TIME;
+  if (t.end - t.start === (utc ? 13 : 15) && buf[t.end - 1] === 0x5a /* Z */) {
+    const o = t.start + (utc ? 2 : 4);
+    const hi = twoDigits(buf, t.start), lo = utc ? 0 : twoDigits(buf, t.start + 2);
+    const month = twoDigits(buf, o), day = twoDigits(buf, o + 2), hour = twoDigits(buf, o + 4), minute = twoDigits(buf, o + 6), second = twoDigits(buf, o + 8);
+    if (hi >= 0 && lo >= 0 && month >= 0 && day >= 0 && hour >= 0 && minute >= 0 && second >= 0) {
+      const year = utc ? hi + (hi < 50 ? 2000 : 1900) : hi * 100 + lo;
+      return new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+    }
+  }
   const s = content(buf, t).toString('latin1');
   const m = t.tag === TAG.UTC_TIME ? /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?Z$/.exec(s) : /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?(?:\.\d+)?Z$/.exec(s);
   if (!m) throw new Error(`unreadable time "${s}"`);

@@ -7,7 +7,7 @@ import { parseCertificate, readCertificates, toPem } from './pem';
 import { signedParts } from './der';
 import { curveBits, curveName } from './certs';
 import {
-  OID, ParsedCertificate, formatKeyId, spkiDetails, decodeAuthorityKeyId, decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSans, decodeSubjectKeyId, field,
+  OID, ParsedCertificate, ParsedExtension, colonHex, spkiDetails, decodeAuthorityKeyId, decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSans, decodeSubjectKeyId, field,
   parseCertificateDer,
 } from './x509';
 
@@ -60,34 +60,51 @@ export function verifyCertificateSignature(der: Buffer, publicKey: crypto.KeyObj
   }
 }
 
+function createSpkiKey(spki: Buffer): crypto.KeyObject {
+  return crypto.createPublicKey({ key: spki, format: 'der', type: 'spki' });
+}
+
+/** A digest as lowercase hex (Node's one-shot crypto.hash where it exists: no Hash object per call). */
+function digestHex(algorithm: 'sha1' | 'sha256', data: Buffer): string {
+  const oneShot = (crypto as unknown as { hash?: (a: string, d: Buffer, e: 'hex') => string }).hash;
+  return oneShot ? oneShot(algorithm, data, 'hex') : crypto.createHash(algorithm).update(data).digest('hex');
+}
+
 /**
  * inspectCertificate from DER, without Node's X509Certificate (whose construction costs several times the
  * DER reading): the store scan of thousands of files goes through here.
  */
-export function inspectDer(der: Buffer, source?: string, now = new Date()): CertificateInfo {
-  const pem = toPem('CERTIFICATE', der);
+export function inspectDer(der: Buffer, source?: string, now = new Date(), knownPem?: string): CertificateInfo {
+  const pem = knownPem ?? toPem('CERTIFICATE', der);
   let cert: ParsedCertificate;
-  let details: { type?: string; modulusLength?: number; namedCurve?: string };
-  let pub: crypto.KeyObject | undefined;
-  const publicKey = () => (pub ??= crypto.createPublicKey({ key: cert.spki, format: 'der', type: 'spki' }));
+  let details: { type?: string; modulusLength?: number; namedCurve?: string } | undefined;
   try {
     cert = parseCertificateDer(der);
-    details = spkiDetails(cert.spki) ?? (() => { const k = publicKey(); return { type: k.asymmetricKeyType, ...k.asymmetricKeyDetails }; })();
+    details = spkiDetails(cert.spki);
+    if (!details) {
+      const k = createSpkiKey(cert.spki);
+      details = { type: k.asymmetricKeyType, ...k.asymmetricKeyDetails };
+    }
   } catch (err) {
     throw new MtlsError('bad-pem', `${source ?? 'The certificate'} cannot be parsed (${(err as Error).message}).`, undefined, { cause: err });
   }
-  const ext = (oid: string) => cert.extensions.find(e => e.oid === oid);
-  const ku = ext(OID.keyUsage);
-  const eku = ext(OID.extKeyUsage);
-  const bcExt = ext(OID.basicConstraints);
+  let ku: ParsedExtension | undefined, eku: ParsedExtension | undefined, bcExt: ParsedExtension | undefined;
+  let skiExt: ParsedExtension | undefined, akiExt: ParsedExtension | undefined, sanExt: ParsedExtension | undefined;
+  for (const e of cert.extensions) {
+    switch (e.oid) {
+      case OID.keyUsage: ku ??= e; break;
+      case OID.extKeyUsage: eku ??= e; break;
+      case OID.basicConstraints: bcExt ??= e; break;
+      case OID.subjectKeyId: skiExt ??= e; break;
+      case OID.authorityKeyId: akiExt ??= e; break;
+      case OID.subjectAltName: sanExt ??= e; break;
+    }
+  }
   const bc = bcExt ? decodeBasicConstraints(bcExt.value) : undefined;
-  const skiExt = ext(OID.subjectKeyId);
-  const akiExt = ext(OID.authorityKeyId);
-  const sanExt = ext(OID.subjectAltName);
   const isCa = !!bc?.ca;
-  const selfSigned = cert.subject.der.equals(cert.issuer.der) && verifyCertificateSignature(der, publicKey());
-  const sha256 = crypto.createHash('sha256').update(der).digest('hex');
-  const sha1 = crypto.createHash('sha1').update(der).digest('hex');
+  const selfSigned = cert.subject.der.equals(cert.issuer.der) && verifyCertificateSignature(der, createSpkiKey(cert.spki));
+  const sha256 = digestHex('sha256', der);
+  const sha1 = digestHex('sha1', der);
   const notBefore = cert.notBefore;
   const notAfter = cert.notAfter;
   const extKeyUsage = eku ? decodeExtKeyUsage(eku.value).map(u => EKU_NAMES[u] ?? u) : [];
@@ -115,11 +132,11 @@ export function inspectDer(der: Buffer, source?: string, now = new Date()): Cert
     daysLeft: Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS),
     expired: now > notAfter,
     notYetValid: now < notBefore,
-    fingerprintSha256: formatKeyId(Buffer.from(sha256, 'hex')),
-    fingerprintSha1: formatKeyId(Buffer.from(sha1, 'hex')),
+    fingerprintSha256: colonHex(sha256),
+    fingerprintSha1: colonHex(sha1),
     sha256,
-    ski: skiExt ? formatKeyId(decodeSubjectKeyId(skiExt.value)) : undefined,
-    aki: aki ? formatKeyId(aki) : undefined,
+    ski: skiExt ? colonHex(decodeSubjectKeyId(skiExt.value).toString('hex')) : undefined,
+    aki: aki ? colonHex(aki.toString('hex')) : undefined,
     profile: isCa ? 'ca' : extKeyUsage.includes('serverAuth') ? 'server' : extKeyUsage.includes('clientAuth') ? 'client' : undefined,
     pem,
   };

@@ -134,9 +134,26 @@ export function pemBlocks(text: string): PemBlock[] {
 /** DER as PEM with 64-character lines. */
 export function toPem(label: string, der: Buffer): string {
   const b64 = der.toString('base64');
-  const lines: string[] = [];
-  for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+  let body = '';
+  for (let i = 0; i < b64.length; i += 64) body += b64.slice(i, i + 64) + '\n';
+  return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
+}
+
+/**
+ * `text` when it is exactly toPem(label, der) (one block, 64-character lines, "\n" endings), else undefined:
+ * a file written that way is its own PEM, without encoding the DER again. The caller has decoded `der` from
+ * `text` with strict base64, so matching length and line breaks leave no room for anything else.
+ */
+export function pemIfCanonical(text: string, label: string, der: Buffer): string | undefined {
+  const head = `-----BEGIN ${label}-----\n`;
+  const tail = `-----END ${label}-----\n`;
+  const b64 = 4 * Math.ceil(der.length / 3);
+  const lines = Math.ceil(b64 / 64);
+  if (text.length !== head.length + b64 + lines + tail.length || !text.startsWith(head) || !text.endsWith(tail)) return undefined;
+  for (let i = 1; i <= lines; i++) {
+    if (text.charCodeAt(head.length + Math.min(i * 64, b64) + i - 1) !== 0x0a) return undefined;
+  }
+  return text;
 }
 
 /** The DER of every certificate block of a PEM text, in order (CERTIFICATE, X509 CERTIFICATE, TRUSTED CERTIFICATE). */
@@ -195,7 +212,7 @@ export function readCertificates(data: string | Uint8Array, source?: string): cr
 /** The DER of the first certificate of PEM or DER data, without parsing it; throws bad-pem like parseCertificates. */
 export function firstCertificateDer(data: string | Uint8Array, source?: string): Buffer {
   const text = data.length ? toText(data) : '';
-  if (text !== undefined && text.trim() !== '') {
+  if (text !== undefined && /\S/.test(text)) {
     const { blocks, unmatched } = splitPem(text);
     const first = blocks.find(b => b.label === 'CERTIFICATE');
     if (first && unmatched === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(first.body) && first.body.length > 0) return first.der;

@@ -47,6 +47,7 @@ export interface ParsedName {
 
 /** RFC 4514 escaping of an attribute value. */
 export function escapeDnValue(v: string): string {
+  if (!/[,+"\\<>;=]|^[ #]| $/.test(v)) return v;
   return v.replace(/([,+"\\<>;=])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
 }
 
@@ -78,11 +79,23 @@ export function nameToRfc2253(der: Buffer): string {
 
 /** A key identifier as uppercase hex: "AB:CD:…" (`colon`, as openssl prints it) or "ABCD…" (`plain`, Cloudflare's cert_issuer_ski). */
 export function formatKeyId(id: Buffer, style: 'colon' | 'plain' = 'colon'): string {
-  const hex = id.toString('hex').toUpperCase();
-  if (style === 'plain') return hex;
-  const pairs: string[] = new Array(id.length);
-  for (let i = 0; i < id.length; i++) pairs[i] = hex.slice(2 * i, 2 * i + 2);
-  return pairs.join(':');
+  const hex = id.toString('hex');
+  return style === 'plain' ? hex.toUpperCase() : colonHex(hex);
+}
+
+/** Lowercase or uppercase hex digits as "AB:CD:…" (uppercase, a colon between bytes). */
+export function colonHex(hex: string): string {
+  if (hex.length < 2) return hex.toUpperCase();
+  // Written into one buffer: thousands of fingerprints per store scan, each without intermediate strings.
+  const out = Buffer.allocUnsafe((hex.length >> 1) * 3 - 1);
+  let o = 0;
+  for (let i = 0; i + 1 < hex.length; i += 2) {
+    if (i) out[o++] = 0x3a;
+    const a = hex.charCodeAt(i), b = hex.charCodeAt(i + 1);
+    out[o++] = a >= 0x61 ? a - 0x20 : a;
+    out[o++] = b >= 0x61 ? b - 0x20 : b;
+  }
+  return out.toString('latin1', 0, o);
 }
 
 const EC_CURVES: Record<string, string> = { '1.2.840.10045.3.1.7': 'prime256v1', '1.3.132.0.34': 'secp384r1', '1.3.132.0.35': 'secp521r1', '1.3.132.0.10': 'secp256k1', '1.2.840.10045.3.1.1': 'prime192v1' };
@@ -341,6 +354,22 @@ export interface ParsedCertificate {
   extensions: ParsedExtension[];
 }
 
+/** Issuer names read lately, by their encoding: the certificates of a store mostly share a few issuers. */
+const issuerNames = new Map<string, ParsedName>();
+
+/** parseName for an issuer, remembered (frozen, with its own copy of the bytes) while few issuers are seen. */
+function parseIssuerName(der: Buffer, t: Tlv): ParsedName {
+  const key = der.toString('latin1', t.offset, t.end);
+  let name = issuerNames.get(key);
+  if (!name) {
+    const parsed = parseName(der, t);
+    name = Object.freeze({ text: parsed.text, fields: Object.freeze(parsed.fields.map(f => Object.freeze(f))) as ParsedName['fields'], der: Buffer.from(parsed.der) });
+    if (issuerNames.size >= 64) issuerNames.clear();
+    issuerNames.set(key, name);
+  }
+  return name;
+}
+
 export function parseCertificateDer(der: Buffer): ParsedCertificate {
   const cert = readTlv(der, 0);
   const [tbs, sigAlg] = children(der, cert);
@@ -349,7 +378,7 @@ export function parseCertificateDer(der: Buffer): ParsedCertificate {
   if (parts[i].tag === 0xa0) i++; // version
   const serial = readIntHex(der, parts[i++]);
   i++; // signature algorithm inside the TBS
-  const issuer = parseName(der, parts[i++]);
+  const issuer = parseIssuerName(der, parts[i++]);
   const [nb, na] = children(der, parts[i++]);
   const subject = parseName(der, parts[i++]);
   const spki = whole(der, parts[i++]);
