@@ -42,6 +42,8 @@ const builds = [
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, plugins: [lazyBundlePlugin] },
   // The linter's worker thread: the editor lints off the extension host's main thread.
   { ...common, entryPoints: ['src/core/lint/worker.ts'], outfile: 'dist/lintWorker.js', plugins: [lazyBundlePlugin] },
+  // The store scan's worker threads: a large cold scan reads and verifies certificates on every core.
+  { ...common, entryPoints: ['src/core/pki/scanWorker.ts'], outfile: 'dist/scanWorker.js' },
   // Error handling tells SDK errors apart by their class names (APIConnectionError...): this bundle keeps them.
   // Only this one: keeping names wraps every function the code creates, closures in hot loops included.
   { ...common, entryPoints: ['src/core/cloudflare/sdkSubset.ts'], outfile: 'dist/cloudflare.js', keepNames: true },

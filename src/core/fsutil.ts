@@ -185,6 +185,13 @@ export interface ReadOptions {
   maxBytes?: number;
 }
 
+export interface ReadSyncOptions extends ReadOptions {
+  /** Refuse a symbolic link (ELOOP) instead of following it. */
+  noFollow?: boolean;
+  /** Called with the open file's status before it is checked (so a caller needs no separate stat). */
+  onStat?: (st: fs.Stats) => void;
+}
+
 /**
  * Reads a regular file (never a device, FIFO, socket or folder), at most `maxBytes`. A FIFO is opened
  * non-blocking, so it cannot hang the reader; `/dev/zero` is refused before a byte is read.
@@ -220,15 +227,17 @@ export async function readRegularFile(file: string, options: ReadOptions = {}): 
  * readRegularFile without the thread pool: four system calls of a few microseconds instead of four round
  * trips, for scans of thousands of small files (the caller yields to the event loop between batches).
  */
-export function readRegularFileSync(file: string, options: ReadOptions = {}): Buffer {
+export function readRegularFileSync(file: string, options: ReadSyncOptions = {}): Buffer {
   const max = options.maxBytes ?? MAX_READ_BYTES;
   let fd: number | undefined;
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0) | (options.noFollow ? fs.constants.O_NOFOLLOW ?? 0 : 0));
     const st = fs.fstatSync(fd);
+    options.onStat?.(st);
     if (!st.isFile()) throw new MtlsError('not-regular', `Cannot read ${file}: it is not a regular file (a device, pipe or socket).`, 'Give a certificate, key or bundle file.');
     if (st.size > max) throw new MtlsError('too-large', `Cannot read ${file}: it has ${st.size} bytes, more than the ${max} a certificate, key or bundle file may have.`);
-    const buf = Buffer.alloc(st.size);
+    // From Node's shared pool for small files (no allocation per file); only the bytes read are handed out.
+    const buf = Buffer.allocUnsafe(st.size);
     let off = 0;
     while (off < buf.length) {
       const n = fs.readSync(fd, buf, off, buf.length - off, off);

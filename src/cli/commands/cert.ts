@@ -302,8 +302,8 @@ async function list(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, common);
   const P = pki();
   const root = storeOf(io, values.store);
-  const tree = await P.listStore(root);
-  const tracked = await P.trackedKeys(root);
+  // git runs while the store is read.
+  const [tree, tracked] = await Promise.all([P.listStore(root), P.trackedKeys(root)]);
   if (values.json) printJson(io, { ...(treeJson(tree) as object), trackedKeys: tracked });
   else {
     const lines = treeLines(tree);

@@ -14,19 +14,22 @@ import * as path from 'path';
 import { execFile } from 'child_process';
 import { MtlsError } from '../errors';
 import {
-  KEY_MODE, MAX_READ_BYTES, PUBLIC_MODE, assertRealFoldersInside, crashPoint, ensurePrivateDir, exists, isTempName, makeStagingDir,
-  readRegularFile, readRegularFileSync, withLock, writeFileAtomic, writeStaged,
+  KEY_MODE, PUBLIC_MODE, assertRealFoldersInside, crashPoint, ensurePrivateDir, exists, isTempName, makeStagingDir,
+  readRegularFile, withLock, writeFileAtomic, writeStaged,
 } from '../fsutil';
 import type {
   CertificateInfo,
   CaEntry, CaPaths, CertAndKey, CertProfile, CreateCaOptions, ImportOptions, PassphraseProvider, RenewOptions, RenewResult, RevocationRecord,
   RevokeResult, StoreEntry, StoreIssueOptions, StoreLeftover, StoreProblem, StoreSignCsrOptions, StoreTree, StoredCertificate,
 } from './types';
-import { assertKeyMatches, hasPrivateKeyBlock, keyAlgorithmOf, parseCertificate, parseCertificates, parsePrivateKey, privateKeyObject, firstCertificateDer } from './pem';
+import { assertKeyMatches, hasPrivateKeyBlock, keyAlgorithmOf, parseCertificate, parseCertificates, parsePrivateKey, privateKeyObject } from './pem';
 import { encryptPrivateKey, isEncryptedKey, readPrivateKey } from './keyfile';
 import { createRootCa, issueCertificate, parseCsr, signCsr, checkPrintable, BACKDATE_MS } from './certs';
-import { inspectCertificate, inspectDer, verifyCertificateSignature } from './inspect';
-import { parseCertificateDer } from './x509';
+import { inspectCertificate } from './inspect';
+import { ORIGIN_PULL_DIR, ScanHelper, fileStamp, mayHaveIssued, scanFile, withStoreProfile } from './scan';
+import type { ScannedCert, ScannedFile } from './scan';
+
+export { ORIGIN_PULL_DIR };
 
 export const DEFAULT_STORE_DIR = '.mtls';
 const CERT_EXTENSIONS = new Set(['.pem', '.crt', '.cer', '.der']);
@@ -67,9 +70,6 @@ export function caPaths(root: string, name: string): CaPaths {
     archiveDir: path.join(dir, 'archive'),
   };
 }
-
-/** Folder name that marks origin-pull certificates (same EKU as client certificates, different purpose). */
-export const ORIGIN_PULL_DIR = 'origin-pull';
 
 function keyPathFor(certPath: string): string {
   return certPath.replace(/\.(pem|crt|cer|der)$/i, '') + '.key';
@@ -248,15 +248,6 @@ export async function initStore(root: string): Promise<void> {
 /** inspectCertificate, plus the profile that only the store knows: a clientAuth leaf under `origin-pull/`. */
 function inspectStored(certPem: string, certPath: string): CertificateInfo {
   return withStoreProfile(inspectCertificate(certPem, certPath), certPath);
-}
-
-function inspectStoredDer(der: Buffer, certPath: string, source: string): CertificateInfo {
-  return withStoreProfile(inspectDer(der, source), certPath);
-}
-
-function withStoreProfile(info: CertificateInfo, certPath: string): CertificateInfo {
-  if (info.profile === 'client' && path.dirname(certPath).split(path.sep).includes(ORIGIN_PULL_DIR)) info.profile = 'origin-pull';
-  return info;
 }
 
 function stored(name: string, certPath: string, keyPath: string | undefined, certPem: string, caName?: string, keyEncrypted?: boolean): StoredCertificate {
@@ -510,59 +501,12 @@ export async function readRevocations(caDir: string): Promise<RevocationRecord[]
   return list.filter((r): r is RevocationRecord => !!r && typeof r === 'object' && typeof (r as RevocationRecord).sha256 === 'string');
 }
 
-/** What a scan learnt from one file, kept while the file's identity, size and mtime stay the same. */
-interface ScannedCert {
-  info: CertificateInfo;
-  der: Buffer;
-  /** Subject and issuer as decoded text (matches across string encodings, like OpenSSL's canonical names). */
-  subject: string;
-  issuer: string;
-  /** The public key, kept for CAs (they verify the others). */
-  publicKey?: crypto.KeyObject;
-  /** `info` with the validity figures of the latest scan (shared by scans while they are the same). */
-  current?: CertificateInfo;
-  /** CA sha256 -> whether that CA's key verifies this certificate (lives as long as the file is unchanged). */
-  verdicts?: Map<string, boolean>;
-}
-
-interface ScannedFile {
-  stamp: string;
-  cert?: ScannedCert;
-  /** Derived from the path once: the entry's name, its key file's folder and name, whether it is archived. */
-  place?: { name: string; dir: string; keyPath: string; keyName: string; archived: boolean };
-  /** Not a certificate (a key or a CSR saved as .pem). */
-  skip?: boolean;
-  problem?: string;
-}
-
+/** CA sha256 -> certificate sha256 -> whether the CA's key verifies the certificate's signature. */
+const verifyCache = new Map<string, Map<string, boolean>>();
+const MAX_VERIFY_CACHE = 100000;
+let verifyCacheSize = 0;
 /** Per store root: path -> what its last scan found. Only files seen in the latest scan are kept. */
 const scanCache = new Map<string, Map<string, ScannedFile>>();
-/** `${certSha256}:${caSha256}` -> whether the CA's key verifies the certificate's signature. */
-const verifyCache = new Map<string, boolean>();
-const MAX_VERIFY_CACHE = 100000;
-
-function fileStamp(st: fs.Stats): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-}
-
-function scanFile(file: string, dir: string, st: fs.Stats): ScannedFile {
-  const stamp = fileStamp(st);
-  try {
-    if (!st.isFile()) return { stamp, problem: 'Not a regular file; skipped.' };
-    const data = readRegularFileSync(file, { maxBytes: MAX_READ_BYTES });
-    const text = data.toString('latin1');
-    // DER starts with a SEQUENCE tag; anything else is PEM text, decoded once and handed on as text.
-    const isDer = data.length > 0 && data[0] === 0x30 && !text.slice(0, 64).includes('-----BEGIN');
-    if (!isDer && hasPrivateKeyBlock(text) && !/-----BEGIN (X509 |TRUSTED )?CERTIFICATE-----/.test(text)) return { stamp, skip: true }; // a key saved as .pem
-    if (/-----BEGIN (NEW )?CERTIFICATE REQUEST-----/.test(text) && !/-----BEGIN CERTIFICATE-----/.test(text)) return { stamp, skip: true }; // a CSR
-    const der = firstCertificateDer(isDer ? data : text, path.relative(dir, file));
-    const info = inspectStoredDer(der, file, path.relative(dir, file));
-    const publicKey = info.isCa ? crypto.createPublicKey({ key: parseCertificateDer(der).spki, format: 'der', type: 'spki' }) : undefined;
-    return { stamp, cert: { info, der, subject: info.subject, issuer: info.issuer, publicKey } };
-  } catch (err) {
-    return { stamp, problem: err instanceof MtlsError ? err.message : `Cannot read: ${(err as Error).message}` };
-  }
-}
 
 /** Runs `fn` over `items` synchronously in batches, yielding to the event loop between batches (the explorer stays responsive). */
 async function mapInBatches<T, R>(items: T[], batch: number, fn: (item: T) => R): Promise<R[]> {
@@ -574,28 +518,86 @@ async function mapInBatches<T, R>(items: T[], batch: number, fn: (item: T) => R)
   return out;
 }
 
-/**
- * Whether `ca` can have issued `cert` without checking the signature: the certificate names the CA's subject as
- * its issuer and, when both carry key identifiers, its authority key identifier is the CA's subject key
- * identifier (OpenSSL skips such an issuer too: X509_check_akid). Only these candidates are verified.
- */
-function mayHaveIssued(cert: ScannedCert, ca: ScannedCert): boolean {
-  return cert.issuer === ca.subject && (!cert.info.aki || !ca.info.ski || cert.info.aki === ca.info.ski);
-}
-
-/** Whether `ca`'s key verifies `cert`'s signature, remembered on the scanned certificate and by both fingerprints. */
-function verifiedBy(cert: ScannedCert, ca: ScannedCert): boolean {
+/** The verdict already known for `ca`'s key on `cert`'s signature (on the scanned certificate, or by both fingerprints). */
+function knownVerdict(cert: ScannedCert, ca: ScannedCert): boolean | undefined {
   const mine = cert.verdicts?.get(ca.info.sha256);
   if (mine !== undefined) return mine;
-  const k = `${cert.info.sha256}:${ca.info.sha256}`;
-  let v = verifyCache.get(k);
-  if (v === undefined) {
-    v = !!ca.publicKey && verifyCertificateSignature(cert.der, ca.publicKey);
-    if (verifyCache.size > MAX_VERIFY_CACHE) verifyCache.clear();
-    verifyCache.set(k, v);
-  }
-  (cert.verdicts ??= new Map()).set(ca.info.sha256, v);
+  const v = verifyCache.get(ca.info.sha256)?.get(cert.info.sha256);
+  if (v !== undefined) (cert.verdicts ??= new Map()).set(ca.info.sha256, v);
   return v;
+}
+
+function recordVerdict(cert: ScannedCert, ca: ScannedCert, v: boolean): void {
+  if (verifyCacheSize >= MAX_VERIFY_CACHE) {
+    verifyCache.clear();
+    verifyCacheSize = 0;
+  }
+  let byCert = verifyCache.get(ca.info.sha256);
+  if (!byCert) verifyCache.set(ca.info.sha256, (byCert = new Map()));
+  if (!byCert.has(cert.info.sha256)) verifyCacheSize++;
+  byCert.set(cert.info.sha256, v);
+  (cert.verdicts ??= new Map()).set(ca.info.sha256, v);
+}
+
+/**
+ * What each of `files` holds: a file seen by the previous scan costs one lstat while its stamp holds; the
+ * others are read (the open file gives the stamp). CA files are read first, so that while the rest are read
+ * the signature checks against the CAs found so far run in the helper thread, which also reads shares of
+ * files whenever it has nothing to check.
+ */
+async function scanFilesOf(dir: string, files: string[], previous: Map<string, ScannedFile>, helper: ScanHelper): Promise<Map<string, ScannedFile>> {
+  const byPath = new Map<string, ScannedFile>();
+  const toRead: string[] = [];
+  await mapInBatches(files, 500, file => {
+    const old = previous.get(file);
+    if (!old) return toRead.push(file);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(file); // a few microseconds: cheaper than a thread-pool round trip per file
+    } catch (err) {
+      return byPath.set(file, { stamp: '', problem: `Cannot read: ${(err as NodeJS.ErrnoException).code ?? err}` });
+    }
+    if (old.stamp === fileStamp(st)) byPath.set(file, old);
+    else toRead.push(file);
+  });
+  helper.prepare(toRead.length);
+  const looksLikeCa = (file: string) => /[\\/]ca\.[^\\/]*$/i.test(file);
+  const ordered = [...toRead.filter(looksLikeCa), ...toRead.filter(f => !looksLikeCa(f))];
+  const casBySubject = new Map<string, ScannedCert[]>();
+  const addCa = (c?: ScannedCert) => {
+    if (c?.info.isCa) casBySubject.set(c.subject, [...(casBySubject.get(c.subject) ?? []), c]);
+  };
+  for (const s of byPath.values()) addCa(s.cert);
+  const scanned = (file: string, s: ScannedFile) => {
+    byPath.set(file, s);
+    if (!s.cert || !helper.available) return;
+    addCa(s.cert);
+    const cert = s.cert;
+    helper.queue((casBySubject.get(cert.issuer) ?? []).filter(ca => mayHaveIssued(cert, ca) && knownVerdict(cert, ca) === undefined).map(ca => ({ cert, ca })));
+  };
+  const helped: Promise<void>[] = [];
+  for (let i = 0; i < ordered.length; i += SCAN_SHARE) {
+    const share = ordered.slice(i, i + SCAN_SHARE);
+    const remote = i > 0 ? helper.scan(share, dir) : undefined; // the first share (the CAs) is read here
+    if (remote) {
+      helped.push(remote.then(results => share.forEach((file, k) => scanned(file, results[k]))));
+      continue;
+    }
+    for (const file of share) scanned(file, scanFile(file, dir));
+    // Lets the helper's replies in (and its next share out), and keeps an editor responsive during a long scan.
+    await new Promise(resolve => setImmediate(resolve));
+  }
+  await Promise.all(helped);
+  return byPath;
+}
+
+/** Files per share of a scan (this thread yields between shares; the helper thread takes whole shares). */
+const SCAN_SHARE = 100;
+
+/** Options of a store scan. */
+export interface ListStoreOptions {
+  /** Helper threads a large cold scan may use (default: 1 when the machine has another core; 0: this thread does everything). */
+  threads?: number;
 }
 
 /**
@@ -603,7 +605,7 @@ function verifiedBy(cert: ScannedCert, ca: ScannedCert): boolean {
  * problems, remains of interrupted writes become leftovers. What each file held is cached on its identity
  * (device, inode), size and times, so a rescan after a change re-reads only what changed.
  */
-export async function listStore(root: string): Promise<StoreTree> {
+export async function listStore(root: string, options: ListStoreOptions = {}): Promise<StoreTree> {
   const dir = path.resolve(root);
   const tree: StoreTree = { root: dir, exists: false, cas: [], orphans: [], problems: [], leftovers: [] };
   try {
@@ -624,98 +626,96 @@ export async function listStore(root: string): Promise<StoreTree> {
   const previous = scanCache.get(dir) ?? new Map<string, ScannedFile>();
   const current = new Map<string, ScannedFile>();
   const now = new Date();
-  const scanned = await mapInBatches(walked.files, 250, file => {
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(file); // a few microseconds: cheaper than a thread-pool round trip per file
-    } catch (err) {
-      return { file, s: { stamp: '', problem: `Cannot read: ${(err as NodeJS.ErrnoException).code ?? err}` } as ScannedFile };
+  const helper = new ScanHelper(({ cert, ca }, verified) => recordVerdict(cert, ca, verified), options.threads);
+  try {
+    const scannedByPath = await scanFilesOf(dir, walked.files, previous, helper);
+    const entries: { entry: StoreEntry; x509: ScannedCert }[] = [];
+    for (const file of walked.files) {
+      const s = scannedByPath.get(file)!;
+      current.set(file, s);
+      if (s.problem) tree.problems.push({ path: file, message: s.problem });
+      if (!s.cert) continue;
+      s.place ??= (() => {
+        const base = path.basename(file).replace(/\.[^.]+$/, '');
+        const keyPath = keyPathFor(file);
+        const rel = (file.startsWith(dir + path.sep) ? file.slice(dir.length + 1) : path.relative(dir, file)).split(path.sep);
+        return {
+          name: base === 'ca' && rel.length > 1 ? path.basename(path.dirname(file)) : base,
+          dir: path.dirname(file), keyPath, keyName: path.basename(keyPath), archived: rel.slice(0, -1).includes('archive'),
+        };
+      })();
+      const place = s.place;
+      const i = s.cert.info;
+      // The copy with today's validity figures is kept until one of them changes (at most daily).
+      const daysLeft = Math.floor((i.notAfter.getTime() - now.getTime()) / DAY_MS), expired = now > i.notAfter, notYetValid = now < i.notBefore;
+      const same = (x?: CertificateInfo) => x && x.daysLeft === daysLeft && x.expired === expired && x.notYetValid === notYetValid;
+      const info: CertificateInfo = same(i) ? i : same(s.cert.current) ? s.cert.current! : (s.cert.current = { ...i, daysLeft, expired, notYetValid });
+      const hasKey = walked.names.get(place.dir)?.has(place.keyName) && !hiddenKeys.has(place.keyPath);
+      entries.push({
+        entry: {
+          name: place.name,
+          certPath: file,
+          keyPath: hasKey ? place.keyPath : undefined,
+          info,
+          archived: place.archived,
+        },
+        x509: s.cert,
+      });
     }
-    const old = previous.get(file);
-    const s = old && old.stamp === fileStamp(st) ? old : scanFile(file, dir, st);
-    return { file, s };
-  });
-  const entries: { entry: StoreEntry; x509: ScannedCert }[] = [];
-  for (const { file, s } of scanned) {
-    current.set(file, s);
-    if (s.problem) tree.problems.push({ path: file, message: s.problem });
-    if (!s.cert) continue;
-    s.place ??= (() => {
-      const base = path.basename(file).replace(/\.[^.]+$/, '');
-      const keyPath = keyPathFor(file);
-      const rel = path.relative(dir, file).split(path.sep);
-      return {
-        name: base === 'ca' && rel.length > 1 ? path.basename(path.dirname(file)) : base,
-        dir: path.dirname(file), keyPath, keyName: path.basename(keyPath), archived: rel.slice(0, -1).includes('archive'),
-      };
-    })();
-    const place = s.place;
-    const i = s.cert.info;
-    // The copy with today's validity figures is kept until one of them changes (at most daily).
-    const daysLeft = Math.floor((i.notAfter.getTime() - now.getTime()) / DAY_MS), expired = now > i.notAfter, notYetValid = now < i.notBefore;
-    const last = s.cert.current;
-    const info: CertificateInfo = last && last.daysLeft === daysLeft && last.expired === expired && last.notYetValid === notYetValid
-      ? last : (s.cert.current = { ...i, daysLeft, expired, notYetValid });
-    const hasKey = walked.names.get(place.dir)?.has(place.keyName) && !hiddenKeys.has(place.keyPath);
-    entries.push({
-      entry: {
-        name: place.name,
-        certPath: file,
-        keyPath: hasKey ? place.keyPath : undefined,
-        info,
-        archived: place.archived,
-      },
-      x509: s.cert,
-    });
-  }
-  scanCache.set(dir, current);
+    scanCache.set(dir, current);
 
-  const cas: { ca: CaEntry; x509: ScannedCert }[] = [];
-  for (const { entry, x509 } of entries) {
-    if (!entry.info.isCa) continue;
-    const caDir = path.dirname(entry.certPath);
-    let revocations: RevocationRecord[] = [];
-    try {
-      revocations = await readRevocations(caDir);
-    } catch (err) {
-      tree.problems.push({ path: path.join(caDir, 'revoked.json'), message: (err as Error).message });
-    }
-    let keyEncrypted: boolean | undefined;
-    if (entry.keyPath) {
+    const cas: { ca: CaEntry; x509: ScannedCert }[] = [];
+    for (const { entry, x509 } of entries) {
+      if (!entry.info.isCa) continue;
+      const caDir = path.dirname(entry.certPath);
+      let revocations: RevocationRecord[] = [];
       try {
-        keyEncrypted = isEncryptedKey(await readRegularFile(entry.keyPath, { maxBytes: 1024 * 1024 }));
-      } catch {
-        keyEncrypted = undefined;
+        revocations = await readRevocations(caDir);
+      } catch (err) {
+        tree.problems.push({ path: path.join(caDir, 'revoked.json'), message: (err as Error).message });
+      }
+      let keyEncrypted: boolean | undefined;
+      if (entry.keyPath) {
+        try {
+          keyEncrypted = isEncryptedKey(await readRegularFile(entry.keyPath, { maxBytes: 1024 * 1024 }));
+        } catch {
+          keyEncrypted = undefined;
+        }
+      }
+      cas.push({ ca: { ...entry, keyEncrypted, dir: caDir, certs: [], revocations }, x509 });
+    }
+    const casBySubject = new Map<string, { ca: CaEntry; x509: ScannedCert }[]>();
+    for (const c of cas) {
+      const list = casBySubject.get(c.x509.subject) ?? [];
+      list.push(c);
+      casBySubject.set(c.x509.subject, list);
+    }
+    const caByPath = new Map(cas.map(c => [c.ca.certPath, c.ca]));
+    const issuersOf = (entry: StoreEntry, x509: ScannedCert) => (casBySubject.get(x509.issuer) ?? []).filter(c => c.ca.certPath !== entry.certPath && mayHaveIssued(x509, c.x509));
+    // Every signature not checked yet (nor queued while the files were read) is checked now.
+    await helper.finish(entries.flatMap(({ entry, x509 }) => issuersOf(entry, x509)
+      .filter(c => knownVerdict(x509, c.x509) === undefined && !helper.queued(x509, c.x509)).map(c => ({ cert: x509, ca: c.x509 }))));
+    for (const { entry, x509 } of entries) {
+      const candidates = issuersOf(entry, x509).filter(c => knownVerdict(x509, c.x509) === true);
+      // Prefer the CA whose folder holds the certificate (a copied ca.pem elsewhere should not steal it).
+      candidates.sort((a, b) => Number(!entry.certPath.startsWith(b.ca.dir + path.sep)) - Number(!entry.certPath.startsWith(a.ca.dir + path.sep)));
+      const issuer = candidates[0];
+      const target = entry.info.isCa ? caByPath.get(entry.certPath)! : entry;
+      if (issuer) {
+        target.issuerPath = issuer.ca.certPath;
+        target.revoked = issuer.ca.revocations.find(r => r.sha256 === entry.info.sha256);
+        issuer.ca.certs.push(target);
+      } else if (!entry.info.isCa) {
+        tree.orphans.push(entry);
       }
     }
-    cas.push({ ca: { ...entry, keyEncrypted, dir: caDir, certs: [], revocations }, x509 });
+    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0); // code-point order: stable and fast for thousands
+    tree.cas = cas.map(c => c.ca).sort((a, b) => cmp(a.name, b.name) || cmp(a.certPath, b.certPath));
+    for (const ca of tree.cas) ca.certs.sort((a, b) => Number(a.archived) - Number(b.archived) || cmp(a.name, b.name));
+    return tree;
+  } finally {
+    helper.close();
   }
-  const casBySubject = new Map<string, { ca: CaEntry; x509: ScannedCert }[]>();
-  for (const c of cas) {
-    const list = casBySubject.get(c.x509.subject) ?? [];
-    list.push(c);
-    casBySubject.set(c.x509.subject, list);
-  }
-  const caByPath = new Map(cas.map(c => [c.ca.certPath, c.ca]));
-  for (const { entry, x509 } of entries) {
-    const candidates = (casBySubject.get(x509.issuer) ?? []).filter(c => c.ca.certPath !== entry.certPath && c.ca.info.sha256 !== entry.info.sha256 &&
-      mayHaveIssued(x509, c.x509) && verifiedBy(x509, c.x509));
-    // Prefer the CA whose folder holds the certificate (a copied ca.pem elsewhere should not steal it).
-    candidates.sort((a, b) => Number(!entry.certPath.startsWith(b.ca.dir + path.sep)) - Number(!entry.certPath.startsWith(a.ca.dir + path.sep)));
-    const issuer = candidates[0];
-    const target = entry.info.isCa ? caByPath.get(entry.certPath)! : entry;
-    if (issuer) {
-      target.issuerPath = issuer.ca.certPath;
-      target.revoked = issuer.ca.revocations.find(r => r.sha256 === entry.info.sha256);
-      issuer.ca.certs.push(target);
-    } else if (!entry.info.isCa) {
-      tree.orphans.push(entry);
-    }
-  }
-  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0); // code-point order: stable and fast for thousands
-  tree.cas = cas.map(c => c.ca).sort((a, b) => cmp(a.name, b.name) || cmp(a.certPath, b.certPath));
-  for (const ca of tree.cas) ca.certs.sort((a, b) => Number(a.archived) - Number(b.archived) || cmp(a.name, b.name));
-  return tree;
 }
 
 async function findIssuer(root: string, certPath: string): Promise<{ entry: StoreEntry; ca: CaEntry }> {
