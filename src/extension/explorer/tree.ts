@@ -10,7 +10,7 @@ import { describeEntry, expiryStatus, ExpiryStatus, tooltipMarkdown } from './pr
 import { statusUri } from './decorations';
 import { ManagedCaLive, ManagedCaNode, managedCaNodes, managedZoneOf } from './managedCa';
 
-export type ExplorerNode = CaNode | CertNode | GroupNode | ProblemNode | ManagedCaNode;
+export type ExplorerNode = CaNode | CertNode | GroupNode | ProblemNode | ManagedCaNode | MoreNode;
 
 interface NodeBase {
   /** Unique in the tree (the same certificate may sit under two CAs that share a key). */
@@ -21,6 +21,8 @@ export interface CaNode extends NodeBase { kind: 'ca'; entry: CaEntry; children:
 export interface CertNode extends NodeBase { kind: 'cert'; entry: StoreEntry; /** The CA this row sits under. */ ca?: CaEntry }
 export interface GroupNode extends NodeBase { kind: 'group'; group: 'orphans' | 'problems' | 'archive' | 'leftovers'; label: string; children: ExplorerNode[] }
 export interface ProblemNode extends NodeBase { kind: 'problem'; problem: StoreProblem }
+/** The last row of a long list: how many rows are not shown yet; "Show More Certificates" shows the next page. */
+export interface MoreNode extends NodeBase { kind: 'more'; parent: CaNode | GroupNode; shown: number; total: number }
 
 export function isEntryNode(n: unknown): n is CaNode | CertNode {
   return !!n && typeof n === 'object' && ((n as ExplorerNode).kind === 'ca' || (n as ExplorerNode).kind === 'cert') && 'entry' in (n as object);
@@ -118,8 +120,11 @@ function contextValue(node: CaNode | CertNode, model: StoreModel): string {
   return [kind, ...flags].join(' ');
 }
 
-/** A CA with more certificates than this starts collapsed: its rows render only when opened. */
-const LAZY_CHILDREN = 200;
+/**
+ * Rows per page under a CA or a group: a CA with more certificates than this starts collapsed, and when
+ * opened shows this many rows and a "Show more" row, so a store of thousands renders only what is asked for.
+ */
+export const PAGE_SIZE = 200;
 
 const PROFILE_ICONS: Record<string, string> = { client: 'person', 'origin-pull': 'cloud', server: 'server-environment' };
 
@@ -154,6 +159,8 @@ export class CertificateTreeProvider implements vscode.TreeDataProvider<Explorer
   private latest: StoreModel = EMPTY;
   private generation = 0;
   private cloudflare: CloudflareLegStatus | undefined;
+  /** Rows shown under a CA or group that someone paged through, by node id (kept across refreshes). */
+  private readonly pages = new Map<string, number>();
   /** Live status of the Cloudflare-managed CAs' certificates. */
   readonly managed: ManagedCaLive;
 
@@ -229,9 +236,29 @@ export class CertificateTreeProvider implements vscode.TreeDataProvider<Explorer
 
   async getChildren(node?: ExplorerNode): Promise<ExplorerNode[]> {
     if (!node) return (await this.load()).roots;
-    if (node.kind === 'ca' || node.kind === 'group') return node.children;
+    if (node.kind === 'ca' || node.kind === 'group') {
+      const shown = this.pages.get(node.id) ?? PAGE_SIZE;
+      if (node.children.length <= shown) return node.children;
+      const more: MoreNode = { kind: 'more', id: `${node.id}/more`, parent: node, shown, total: node.children.length };
+      return [...node.children.slice(0, shown), more];
+    }
     if (node.kind === 'managed-ca') return node.children as ExplorerNode[];
     return [];
+  }
+
+  /** Shows the next page of rows under the list that `more` ends. */
+  showMore(more: MoreNode): void {
+    this.pages.set(more.parent.id, more.shown + PAGE_SIZE);
+    this.changed.fire(more.parent);
+  }
+
+  /** Makes sure the pages above `node` include it (before revealing a row past the first page). */
+  showPageOf(node: ExplorerNode): void {
+    for (let child = node, parent = node.parent; parent; child = parent, parent = parent.parent) {
+      if (parent.kind !== 'ca' && parent.kind !== 'group') continue;
+      const index = parent.children.indexOf(child);
+      if (index >= (this.pages.get(parent.id) ?? PAGE_SIZE)) this.pages.set(parent.id, Math.ceil((index + 1) / PAGE_SIZE) * PAGE_SIZE);
+    }
   }
 
   getParent(node: ExplorerNode): ExplorerNode | undefined {
@@ -241,6 +268,17 @@ export class CertificateTreeProvider implements vscode.TreeDataProvider<Explorer
   getTreeItem(node: ExplorerNode): vscode.TreeItem {
     const days = warnDays();
     if (node.kind === 'managed-ca') return this.managed.treeItem(node);
+    if (node.kind === 'more') {
+      const next = Math.min(PAGE_SIZE, node.total - node.shown);
+      const item = new vscode.TreeItem(`Show ${next} more`, vscode.TreeItemCollapsibleState.None);
+      item.id = node.id;
+      item.contextValue = 'more';
+      item.description = `${node.shown.toLocaleString('en-US')} of ${node.total.toLocaleString('en-US')} shown`;
+      item.iconPath = new vscode.ThemeIcon('ellipsis');
+      item.command = { command: 'mtls.showMoreCertificates', title: 'Show More Certificates', arguments: [node] };
+      item.accessibilityInformation = { label: `Show ${next} more certificates; ${node.shown} of ${node.total} are shown` };
+      return item;
+    }
     if (node.kind === 'group') {
       const item = new vscode.TreeItem(node.label, node.group === 'archive' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
       item.id = node.id;
@@ -269,7 +307,7 @@ export class CertificateTreeProvider implements vscode.TreeDataProvider<Explorer
     // A CA is always expandable, and open while it is small: its first certificate then shows without a click
     // (an item that was a leaf when the tree first drew it would otherwise come back collapsed). A CA with
     // many certificates starts collapsed, so its rows are only rendered when someone opens it.
-    const big = node.kind === 'ca' && node.children.length > LAZY_CHILDREN;
+    const big = node.kind === 'ca' && node.children.length > PAGE_SIZE;
     const item = new vscode.TreeItem(label, node.kind === 'ca' ? (big ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded) : vscode.TreeItemCollapsibleState.None);
     item.id = node.id;
     const cloudflare = this.cloudflareLabel(node) ?? (node.parent?.kind === 'managed-ca' ? this.managed.describe(e.certPath) : undefined);

@@ -40,7 +40,7 @@ describe('Certificate Explorer', function () {
 
   after(async () => {
     // Leave the shared test workspace as the other suites expect it.
-    for (const dir of [caName, `imported-${suffix}`, `dropped-${suffix}`, `locked-${suffix}`, `plain-${suffix}`, '.git']) fs.rmSync(path.join(root, dir), { recursive: true, force: true });
+    for (const dir of [caName, `paged-${suffix}`, `imported-${suffix}`, `dropped-${suffix}`, `locked-${suffix}`, `plain-${suffix}`, '.git']) fs.rmSync(path.join(root, dir), { recursive: true, force: true });
     fs.rmSync(tmp, { recursive: true, force: true });
     await api?.refresh();
   });
@@ -381,6 +381,50 @@ describe('Certificate Explorer', function () {
     const again = await vscode.commands.executeCommand('mtls.createCa', { name: caName, commonName: 'Other', key: 'ec-p256' });
     assert.strictEqual(again, undefined, 'the command failed (error shown, nothing returned)');
     assert.strictEqual(fs.readFileSync(ca.keyPath!, 'utf8'), before);
+  });
+
+  it('pages a CA with many certificates: collapsed, 200 rows and a "Show more" row at a time, kept across refreshes', async () => {
+    const name = `paged-${suffix}`;
+    await pki.createCa(root, name, { cn: `Paged ${suffix}`, key: 'ec-p256' });
+    const pagedCa = await pki.loadCa(root, name);
+    const total = 450;
+    const certsDir = path.join(root, name, 'certs');
+    fs.mkdirSync(certsDir, { recursive: true, mode: 0o700 });
+    for (let i = 0; i < total; i += 50) {
+      const batch = await Promise.all(Array.from({ length: Math.min(50, total - i) }, (_, k) => pki.issueCertificate(pagedCa, { cn: `member-${String(i + k).padStart(3, '0')}`, key: 'ec-p256', days: 30 })));
+      batch.forEach((c, k) => fs.writeFileSync(path.join(certsDir, `member-${String(i + k).padStart(3, '0')}.pem`), c.certPem));
+      await sleep(10); // key generation blocks this thread: let the extension host answer in between
+    }
+    await api.refresh();
+    const caNode = await caRow(name);
+    assert.ok(caNode, 'the CA is listed');
+    const caItem = api.getTreeItem(caNode!);
+    assert.strictEqual(caItem.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed, 'a CA with many certificates starts collapsed');
+    assert.match(String(caItem.description), /450 certificates/);
+
+    let rows = await api.getChildren(caNode!);
+    assert.strictEqual(rows.length, 201);
+    let more = rows[200];
+    assert.strictEqual(more.kind, 'more');
+    assert.deepStrictEqual(rows.slice(0, 3).map(r => api.getTreeItem(r).label), ['member-000', 'member-001', 'member-002']);
+    const moreItem = api.getTreeItem(more);
+    assert.strictEqual(moreItem.label, 'Show 200 more');
+    assert.strictEqual(moreItem.description, '200 of 450 shown');
+    assert.strictEqual(moreItem.command?.command, 'mtls.showMoreCertificates');
+    assert.strictEqual((moreItem.iconPath as vscode.ThemeIcon).id, 'ellipsis');
+
+    await vscode.commands.executeCommand('mtls.showMoreCertificates', ...(moreItem.command!.arguments ?? []));
+    rows = await api.getChildren(caNode!);
+    assert.strictEqual(rows.length, 401);
+    more = rows[400];
+    assert.strictEqual(api.getTreeItem(more).label, 'Show 50 more');
+    await vscode.commands.executeCommand('mtls.showMoreCertificates', more);
+    rows = await api.getChildren(caNode!);
+    assert.strictEqual(rows.length, total, 'every certificate is shown, no "more" row');
+    assert.ok(rows.every(r => r.kind === 'cert'));
+    // A refresh (a file changed) keeps what was opened.
+    await api.refresh();
+    assert.strictEqual((await api.getChildren((await caRow(name))!)).length, total);
   });
 });
 

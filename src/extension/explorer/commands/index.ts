@@ -17,6 +17,7 @@ import { refreshCertificates } from './refreshCertificates';
 import { renewCertificate } from './renewCertificate';
 import { revealCertificateFile } from './revealCertificateFile';
 import { revokeCertificate } from './revokeCertificate';
+import { showMoreCertificates } from './showMoreCertificates';
 import { signCsr } from './signCsr';
 import { verifyCertificate } from './verifyCertificate';
 
@@ -25,7 +26,7 @@ export type { ExplorerCommandContext } from './shared';
 const EXPLORER_COMMANDS: readonly ExplorerCommand[] = [
   createCa, issueClientCert, issueOriginPullCert, signCsr, importCertificate, inspectCertificate, exportPkcs12,
   verifyCertificate, renewCertificate, revokeCertificate, deleteCertificate, copyFingerprint, openCertificateFile,
-  revealCertificateFile, refreshCertificates, encryptCaKey, cleanupStore,
+  revealCertificateFile, refreshCertificates, showMoreCertificates, encryptCaKey, cleanupStore,
 ];
 
 export function registerCommands(ctx: ExplorerCommandContext): vscode.Disposable[] {

@@ -85,7 +85,10 @@ export async function afterChange(ctx: ExplorerCommandContext, revealPath?: stri
   inspect.refreshOpen();
   if (revealPath && view.visible) {
     const node = tree.find(revealPath);
-    if (node) await Promise.resolve(view.reveal(node, { select: true, focus: false, expand: true })).then(undefined, () => undefined);
+    if (node) {
+      tree.showPageOf(node);
+      await Promise.resolve(view.reveal(node, { select: true, focus: false, expand: true })).then(undefined, () => undefined);
+    }
   }
 }
 
