@@ -35,15 +35,15 @@ describe('pki: scanning a large store with a helper thread', function () {
    * (right issuer name and key identifier), garbage and a key saved as .pem. Fresh keys each time, so
    * nothing one scan learnt can serve another.
    */
-  async function buildStore(store: string): Promise<{ copies: number; forged: string }> {
-    await createCa(store, 'acme', { cn: 'Acme Root', key: 'ec-p256' });
+  async function buildStore(store: string, key: 'ec-p256' | 'rsa2048' = 'ec-p256', files = THREAD_THRESHOLD + 100): Promise<{ copies: number; forged: string }> {
+    await createCa(store, 'acme', { cn: 'Acme Root', key });
     const acme = await loadCa(store, 'acme');
     const beta = await createRootCa({ cn: 'Beta Root', key: 'rsa2048' });
     write(path.join(store, 'zz-beta/root.pem'), beta.certPem);
     const leaves = await Promise.all(Array.from({ length: 24 }, (_, i) => issueCertificate(acme, { cn: `user-${i}`, key: 'ec-p256' })));
     const betaLeaves = await Promise.all(Array.from({ length: 4 }, (_, i) => issueCertificate(beta, { cn: `beta-${i}`, key: 'ec-p256' })));
     let copies = 0;
-    for (; copies < THREAD_THRESHOLD + 100; copies++) write(path.join(store, `acme/certs/u${String(copies).padStart(4, '0')}.pem`), leaves[copies % leaves.length].certPem);
+    for (; copies < files; copies++) write(path.join(store, `acme/certs/u${String(copies).padStart(4, '0')}.pem`), leaves[copies % leaves.length].certPem);
     betaLeaves.forEach((l, i) => write(path.join(store, `aa-beta-leaves/b${i}.pem`), l.certPem));
     write(path.join(store, 'acme/certs/der-copy.der'), new crypto.X509Certificate(leaves[0].certPem).raw);
     const forgedDer = Buffer.from(new crypto.X509Certificate(leaves[1].certPem).raw);
@@ -83,6 +83,28 @@ describe('pki: scanning a large store with a helper thread', function () {
     assert.deepStrictEqual(betaCa.certs.map(c => c.name), ['b0', 'b1', 'b2', 'b3']);
     assert.deepStrictEqual(alone.orphans.map(o => o.name), ['forged']);
     assert.deepStrictEqual(alone.problems.map(p => path.basename(p.path)), ['broken.pem']);
+  });
+
+  it('lets the helper read shares of files when it has nothing to check (cheap RSA signatures), with the same tree', async () => {
+    const store = path.join(work, 'rsa-one');
+    await buildStore(store, 'rsa2048', 3000);
+    const alone = await listStore(store, { threads: 0 });
+    const other = path.join(work, 'rsa-two');
+    await buildStore(other, 'rsa2048', 3000);
+    const proto = ScanHelper.prototype as unknown as { scan: (...a: unknown[]) => unknown };
+    const scan = proto.scan;
+    let read = 0;
+    proto.scan = function (this: unknown, ...a: unknown[]) { const r = scan.apply(this, a); if (r) read++; return r; };
+    let threaded: StoreTree;
+    try {
+      threaded = await listStore(other, { threads: 1 });
+    } finally {
+      proto.scan = scan;
+    }
+    assert.ok(read > 0, 'the helper thread read shares of files');
+    assert.deepStrictEqual(portable(threaded), portable(alone));
+    assert.deepStrictEqual(alone.orphans.map(o => o.name), ['forged']);
+    assert.strictEqual(alone.cas[0].certs.length, 3001);
   });
 
   it('reads the fields a scan needs by the fast paths exactly as the general ones do', () => {
