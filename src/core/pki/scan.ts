@@ -1,7 +1,7 @@
 // Reading the store's certificate files for a scan, and checking which CA signed which certificate. Both are
-// pure per-item work (a file in, what it holds out; a certificate and a CA key in, a verdict out), so a large
-// cold scan spreads them over worker threads (scanWorker.ts) while this thread takes its own share: thousands
-// of files are read, parsed and verified on every core instead of one. Small scans stay in this thread.
+// per-item work (a file in, what it holds out; a certificate and a CA key in, a verdict out). A large cold scan
+// gets one helper thread (scanWorker.ts) that checks signatures while this thread reads and parses, and reads
+// shares of files itself whenever it has nothing to check. Small scans stay in this thread.
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';

@@ -27,7 +27,7 @@ import { encryptPrivateKey, isEncryptedKey, readPrivateKey } from './keyfile';
 import { createRootCa, issueCertificate, parseCsr, signCsr, checkPrintable, BACKDATE_MS } from './certs';
 import { inspectCertificate } from './inspect';
 import { ORIGIN_PULL_DIR, ScanHelper, fileStamp, mayHaveIssued, scanFile, withStoreProfile } from './scan';
-import type { ScannedCert, ScannedFile } from './scan';
+import type { ScannedCert, ScannedFile, SignaturePair } from './scan';
 
 export { ORIGIN_PULL_DIR };
 
@@ -591,6 +591,17 @@ async function scanFilesOf(dir: string, files: string[], previous: Map<string, S
   return byPath;
 }
 
+/** Where a certificate file sits: its entry's name, its key file's folder and name, whether it is archived. */
+function placeOf(dir: string, file: string): NonNullable<ScannedFile['place']> {
+  const base = path.basename(file).replace(/\.[^.]+$/, '');
+  const keyPath = keyPathFor(file);
+  const rel = (file.startsWith(dir + path.sep) ? file.slice(dir.length + 1) : path.relative(dir, file)).split(path.sep);
+  return {
+    name: base === 'ca' && rel.length > 1 ? path.basename(path.dirname(file)) : base,
+    dir: path.dirname(file), keyPath, keyName: path.basename(keyPath), archived: rel.slice(0, -1).includes('archive'),
+  };
+}
+
 /** Files per share of a scan (this thread yields between shares; the helper thread takes whole shares). */
 const SCAN_SHARE = 100;
 
@@ -635,21 +646,16 @@ export async function listStore(root: string, options: ListStoreOptions = {}): P
       current.set(file, s);
       if (s.problem) tree.problems.push({ path: file, message: s.problem });
       if (!s.cert) continue;
-      s.place ??= (() => {
-        const base = path.basename(file).replace(/\.[^.]+$/, '');
-        const keyPath = keyPathFor(file);
-        const rel = (file.startsWith(dir + path.sep) ? file.slice(dir.length + 1) : path.relative(dir, file)).split(path.sep);
-        return {
-          name: base === 'ca' && rel.length > 1 ? path.basename(path.dirname(file)) : base,
-          dir: path.dirname(file), keyPath, keyName: path.basename(keyPath), archived: rel.slice(0, -1).includes('archive'),
-        };
-      })();
+      s.place ??= placeOf(dir, file);
       const place = s.place;
       const i = s.cert.info;
       // The copy with today's validity figures is kept until one of them changes (at most daily).
       const daysLeft = Math.floor((i.notAfter.getTime() - now.getTime()) / DAY_MS), expired = now > i.notAfter, notYetValid = now < i.notBefore;
-      const same = (x?: CertificateInfo) => x && x.daysLeft === daysLeft && x.expired === expired && x.notYetValid === notYetValid;
-      const info: CertificateInfo = same(i) ? i : same(s.cert.current) ? s.cert.current! : (s.cert.current = { ...i, daysLeft, expired, notYetValid });
+      let info = i;
+      if (i.daysLeft !== daysLeft || i.expired !== expired || i.notYetValid !== notYetValid) {
+        const last = s.cert.current;
+        info = last && last.daysLeft === daysLeft && last.expired === expired && last.notYetValid === notYetValid ? last : (s.cert.current = { ...i, daysLeft, expired, notYetValid });
+      }
       const hasKey = walked.names.get(place.dir)?.has(place.keyName) && !hiddenKeys.has(place.keyPath);
       entries.push({
         entry: {
@@ -691,24 +697,37 @@ export async function listStore(root: string, options: ListStoreOptions = {}): P
       casBySubject.set(c.x509.subject, list);
     }
     const caByPath = new Map(cas.map(c => [c.ca.certPath, c.ca]));
-    const issuersOf = (entry: StoreEntry, x509: ScannedCert) => (casBySubject.get(x509.issuer) ?? []).filter(c => c.ca.certPath !== entry.certPath && mayHaveIssued(x509, c.x509));
+    // The CAs that may have issued each certificate (name and key identifiers), found once.
+    const candidates = entries.map(({ entry, x509 }) => (casBySubject.get(x509.issuer) ?? []).filter(c => c.ca.certPath !== entry.certPath && mayHaveIssued(x509, c.x509)));
     // Every signature not checked yet (nor queued while the files were read) is checked now.
-    await helper.finish(entries.flatMap(({ entry, x509 }) => issuersOf(entry, x509)
-      .filter(c => knownVerdict(x509, c.x509) === undefined && !helper.queued(x509, c.x509)).map(c => ({ cert: x509, ca: c.x509 }))));
-    for (const { entry, x509 } of entries) {
-      const candidates = issuersOf(entry, x509).filter(c => knownVerdict(x509, c.x509) === true);
-      // Prefer the CA whose folder holds the certificate (a copied ca.pem elsewhere should not steal it).
-      candidates.sort((a, b) => Number(!entry.certPath.startsWith(b.ca.dir + path.sep)) - Number(!entry.certPath.startsWith(a.ca.dir + path.sep)));
-      const issuer = candidates[0];
+    const unchecked: SignaturePair[] = [];
+    entries.forEach(({ x509 }, k) => {
+      for (const c of candidates[k]) if (knownVerdict(x509, c.x509) === undefined && !helper.queued(x509, c.x509)) unchecked.push({ cert: x509, ca: c.x509 });
+    });
+    await helper.finish(unchecked);
+    const revokedBy = new Map(cas.map(c => {
+      const bySha = new Map<string, RevocationRecord>();
+      for (const r of c.ca.revocations) if (!bySha.has(r.sha256)) bySha.set(r.sha256, r);
+      return [c.ca, bySha];
+    }));
+    entries.forEach(({ entry, x509 }, k) => {
+      // The first CA whose key verifies the signature, preferring the one whose folder holds the certificate
+      // (a copied ca.pem elsewhere should not steal it).
+      let issuer: { ca: CaEntry; x509: ScannedCert } | undefined;
+      for (const c of candidates[k]) {
+        if (knownVerdict(x509, c.x509) !== true) continue;
+        if (entry.certPath.startsWith(c.ca.dir + path.sep)) { issuer = c; break; }
+        issuer ??= c;
+      }
       const target = entry.info.isCa ? caByPath.get(entry.certPath)! : entry;
       if (issuer) {
         target.issuerPath = issuer.ca.certPath;
-        target.revoked = issuer.ca.revocations.find(r => r.sha256 === entry.info.sha256);
+        target.revoked = revokedBy.get(issuer.ca)!.get(entry.info.sha256);
         issuer.ca.certs.push(target);
       } else if (!entry.info.isCa) {
         tree.orphans.push(entry);
       }
-    }
+    });
     const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0); // code-point order: stable and fast for thousands
     tree.cas = cas.map(c => c.ca).sort((a, b) => cmp(a.name, b.name) || cmp(a.certPath, b.certPath));
     for (const ca of tree.cas) ca.certs.sort((a, b) => Number(a.archived) - Number(b.archived) || cmp(a.name, b.name));
