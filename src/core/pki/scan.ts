@@ -153,7 +153,7 @@ export type HelperJob = { kind: 'scan'; files: string[]; dir: string } | ({ kind
 export type HelperRequest = HelperJob & { id: number };
 export type HelperResponse = { id: number; result: ScannedShare | boolean[]; error?: undefined } | { id: number; error: string };
 
-/** The helper's answer to a scan job: DER (and a CA's key) leave as one buffer; the public key object stays behind. */
+/** The helper's answer to a scan job: the DER leaves as one moved buffer; a CA's key object stays behind (made again on arrival). */
 export function scannedShare(files: ScannedFile[]): { share: ScannedShare; transfer: ArrayBuffer[] } {
   const ends = new Uint32Array(files.length);
   let total = 0;
