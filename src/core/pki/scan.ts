@@ -155,17 +155,23 @@ export type HelperResponse = { id: number; result: ScannedShare | boolean[]; err
 
 /** The helper's answer to a scan job: the DER leaves as one moved buffer; a CA's key object stays behind (made again on arrival). */
 export function scannedShare(files: ScannedFile[]): { share: ScannedShare; transfer: ArrayBuffer[] } {
-  const ends = new Uint32Array(files.length);
-  let total = 0;
-  files.forEach((f, i) => { ends[i] = total += f.cert?.der.length ?? 0; });
-  const ders = new Uint8Array(total);
-  const out = files.map((f, i) => {
+  const { ders, ends } = packDers(files.map(f => f.cert?.der));
+  const out = files.map(f => {
     if (!f.cert) return f;
-    ders.set(f.cert.der, i ? ends[i - 1] : 0);
     const { info, subject, issuer } = f.cert;
     return { stamp: f.stamp, cert: { info, subject, issuer } as ScannedCert };
   });
   return { share: { files: out, ders, ends }, transfer: [ders.buffer as ArrayBuffer] };
+}
+
+/** DER blobs back to back in one new buffer (to be moved to another thread), and where each one ends. */
+function packDers(blobs: (Buffer | undefined)[]): { ders: Uint8Array; ends: Uint32Array } {
+  const ends = new Uint32Array(blobs.length);
+  let total = 0;
+  blobs.forEach((b, i) => { ends[i] = total += b?.length ?? 0; });
+  const ders = new Uint8Array(total);
+  blobs.forEach((b, i) => { if (b) ders.set(b, i ? ends[i - 1] : 0); });
+  return { ders, ends };
 }
 
 /** A scan job's answer, whole again: each certificate's DER is a view of the share's buffer. */
@@ -279,10 +285,8 @@ export class ScanHelper {
   private send(pairs: SignaturePair[]): void {
     const spkis: Uint8Array[] = [];
     const index = new Map<ScannedCert, number>();
-    const ends = new Uint32Array(pairs.length);
     const cas = new Uint16Array(pairs.length);
-    let total = 0;
-    pairs.forEach(({ cert, ca }, i) => {
+    pairs.forEach(({ ca }, i) => {
       let k = index.get(ca);
       if (k === undefined) {
         k = spkis.length;
@@ -290,10 +294,8 @@ export class ScanHelper {
         index.set(ca, k);
       }
       cas[i] = k;
-      ends[i] = total += cert.der.length;
     });
-    const ders = new Uint8Array(total);
-    pairs.forEach(({ cert }, i) => ders.set(cert.der, i ? ends[i - 1] : 0));
+    const { ders, ends } = packDers(pairs.map(p => p.cert.der));
     const done = this.request<boolean[]>({ kind: 'verify', spkis, ders, ends, cas }, [ders.buffer as ArrayBuffer]).then(
       verdicts => pairs.forEach((p, i) => this.record(p, verdicts[i])),
       () => { this.shares.push(pairs); }, // the helper failed: this thread checks them
