@@ -1,6 +1,7 @@
 // Drives the Certificate Explorer like a person: the mTLS view from the activity bar (welcome view),
 // "mTLS: Create CA..." from the Command Palette, a right-click on the CA -> "Issue Client Certificate...",
-// then the tree with the CA and its client certificate, the inspect document and a tooltip.
+// then the tree with the CA and its client certificate, the inspect document and a tooltip, a PKCS#12
+// export, and "Sign CSR..." whose confirmation shows what the certificate would grant.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -142,4 +143,53 @@ export default async function ({ wb, page, workspace, log }) {
   if ((fs.statSync(p12).mode & 0o777) !== 0o600) throw new Error('the p12 is not 0600');
   execFileSync('openssl', ['pkcs12', '-legacy', '-in', p12, '-passin', 'pass:s3cret-pass', '-nokeys', '-out', '/dev/null'], { stdio: 'pipe' });
   log('legacy p12 written and opened by openssl pkcs12 -legacy');
+
+  log('Sign CSR... from the CA context menu: the confirmation shows the subject, SANs and key; Cancel signs nothing');
+  const requests = path.join(workspace, 'requests');
+  fs.mkdirSync(requests, { recursive: true });
+  const csr = path.join(requests, 'carol.csr');
+  execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(requests, 'carol.key'),
+    '-out', csr, '-subj', '/CN=carol@example.com', '-addext', 'subjectAltName=DNS:carol.example.com,email:carol@example.com'], { stdio: 'pipe' });
+  const certsDir = path.join(workspace, '.mtls/acme-clients/certs');
+  const before = fs.readdirSync(certsDir).sort().join(' ');
+  const confirmation = async () => {
+    await wb.contextMenu('acme-clients', 'Sign CSR...');
+    // The open dialog (code-server's simple dialog) first fills in the workspace folder; typing the file's
+    // path opens its folder, where the file is picked from the list.
+    await page.waitForFunction(() => document.querySelector('.quick-input-widget .quick-input-box input')?.value.endsWith('/'), null, { timeout: 15000 });
+    const file = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'carol.csr' }).first();
+    for (let attempt = 0; ; attempt++) {
+      // The dialog can still be settling and put its folder back over what was typed: type again then.
+      await page.locator('.quick-input-widget .quick-input-box input').fill(csr);
+      if (await file.waitFor({ timeout: 3000 }).then(() => true, () => false)) break;
+      if (attempt === 3) throw new Error('the open dialog did not show carol.csr');
+    }
+    await file.click();
+    const profile = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'A person or device' }).first();
+    if (!(await profile.waitFor({ timeout: 3000 }).then(() => true, () => false))) await page.keyboard.press('Enter');
+    await profile.waitFor({ timeout: 15000 });
+    await profile.click();
+    await wb.answer('90', { expectPrompt: 'Validity in days' });
+    const dialog = page.locator('.monaco-dialog-box').filter({ hasText: 'Sign this request with the CA acme-clients?' });
+    await dialog.waitFor({ timeout: 15000 });
+    const text = (await dialog.innerText()).replace(/\s+/g, ' ');
+    log('confirmation:', text);
+    for (const want of ['Subject: CN=carol@example.com', 'DNS:carol.example.com', 'EMAIL:carol@example.com', '(from the CSR)', 'Key: EC P-256', 'Profile: client, valid 90 days']) {
+      if (!text.includes(want)) throw new Error(`the confirmation does not show ${want}: ${text}`);
+    }
+    return dialog;
+  };
+  let dialog = await confirmation();
+  await dialog.locator('.dialog-buttons .monaco-button', { hasText: 'Cancel' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  await page.waitForTimeout(500);
+  if (fs.readdirSync(certsDir).sort().join(' ') !== before) throw new Error('Cancel wrote a certificate');
+  log('cancelled: nothing written');
+  dialog = await confirmation();
+  await dialog.locator('.dialog-buttons .monaco-button', { hasText: 'Sign' }).click();
+  await wb.treeRow('carol@example.com').waitFor({ timeout: 30000 });
+  const signed = fs.readdirSync(certsDir).filter(f => f.startsWith('carol'));
+  if (!signed.includes('carol-example.com.pem') || signed.some(f => f.endsWith('.key'))) throw new Error(`expected only carol's certificate in the store: ${signed}`);
+  execFileSync('openssl', ['verify', '-CAfile', path.join(workspace, '.mtls/acme-clients/ca.pem'), path.join(certsDir, 'carol-example.com.pem')], { stdio: 'pipe' });
+  log('signed after Sign: the certificate is under the CA, openssl verifies it, the key stayed with the requester');
 }
