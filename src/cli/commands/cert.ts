@@ -186,7 +186,8 @@ export function leftoverLines(tree: StoreTree): string[] {
 }
 
 export function treeJson(tree: StoreTree): unknown {
-  const entry = (e: StoreEntry) => ({ name: e.name, cert: e.certPath, key: e.keyPath, keyEncrypted: e.keyEncrypted, issuer: e.issuerPath, archived: e.archived, revoked: e.revoked, ...infoJson(e.info) });
+  // `issuer` is the issuer's name (from the certificate's fields); `issuerCert` the file of the store CA that signed it.
+  const entry = (e: StoreEntry) => ({ name: e.name, cert: e.certPath, key: e.keyPath, keyEncrypted: e.keyEncrypted, archived: e.archived, revoked: e.revoked, ...infoJson(e.info), issuerCert: e.issuerPath });
   return {
     root: tree.root,
     exists: tree.exists,

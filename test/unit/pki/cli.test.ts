@@ -71,6 +71,9 @@ describe('pki: CLI (mtls ca / mtls cert)', function () {
     assert.match(ca.out, /Created CA "acme": CN=Acme Root \(EC P-256, valid until \d{4}-\d\d-\d\d\)/);
     assert.match(ca.out, /key: +\/.*ca\.key \(private, mode 0600/);
     await mtls(ws, ['cert', 'issue', '--ca', 'acme', '--cn', 'alice', '--key', 'ec-p256']);
+    const tree = JSON.parse((await mtls(ws, ['cert', 'list', '--json'])).out);
+    assert.strictEqual(tree.cas[0].certs[0].issuer, 'CN=Acme Root', 'issuer: the name');
+    assert.strictEqual(tree.cas[0].certs[0].issuerCert, path.join(ws, '.mtls/acme/ca.pem'), 'issuerCert: the CA file that signed it');
     const list = await mtls(ws, ['cert', 'list']);
     assert.match(list.out, /^CA acme {2}Acme Root {2}\[ca, EC P-256, \d+d left, key NOT encrypted\] {2}acme\/ca\.pem\n {2}alice {2}alice {2}\[client, EC P-256, 364d left\] {2}acme\/certs\/alice\.pem\n$/);
     const inspect = await mtls(ws, ['cert', 'inspect', '.mtls/acme/certs/alice.pem']);
