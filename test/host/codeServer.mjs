@@ -120,3 +120,34 @@ export function wirePageLogging(page, { verbose = !!process.env.VERBOSE } = {}) 
   });
   page.on('pageerror', e => { if (verbose) console.error('[pageerror]', e.message); });
 }
+
+/**
+ * Runs a mocha suite inside the extension host of a started code-server: opens the workbench in Chromium
+ * with `urlOptions` (workbenchUrl's), waits for the suite to exit (or `timeoutS`), stops the server, and
+ * returns the exit code with the counts the suite wrote to `resultFile`.
+ */
+export async function runSuiteInWorkbench({ server, workspace, resultFile, urlOptions, label, timeoutS }) {
+  const browser = await launchBrowser();
+  const t0 = Date.now();
+  let code;
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    wirePageLogging(page);
+    let done;
+    const finished = new Promise(r => (done = r));
+    const timer = setTimeout(() => { console.error(`${label}: TIMEOUT after ${timeoutS}s`); done(124); }, timeoutS * 1000);
+    await page.exposeFunction('codeAutomationLog', (type, a) => console[type in console ? type : 'log'](...a));
+    await page.exposeFunction('codeAutomationExit', c => done(c));
+    await page.goto(workbenchUrl(server, { folder: workspace, ...urlOptions }));
+    code = await finished;
+    clearTimeout(timer);
+  } finally {
+    await browser.close().catch(() => undefined);
+    if (code !== 0) console.log('--- code-server log (tail) ---\n' + server.serverLog().split('\n').slice(-40).join('\n'));
+    await server.stop();
+  }
+  console.log(`${label} exit code ${code} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+  let counts = { passed: 0, failed: 1 };
+  try { counts = JSON.parse(fs.readFileSync(resultFile, 'utf8')); } catch { /* the suite never finished */ }
+  return { code, ...counts };
+}

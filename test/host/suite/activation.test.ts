@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 
-const EXTENSION_ID = 'mtls-workbench.mtls-workbench';
+import { EXTENSION_ID } from './support';
 
 describe('extension activation', () => {
   it('loads in the real extension host and activates', async () => {

@@ -11,7 +11,7 @@ import * as pki from '../../../src/core/pki';
 import type { ExplorerApi, ExplorerNode } from '../../../src/extension/explorer';
 import { validateCaName, validateCommonName, validateDays } from '../../../src/extension/explorer/prompts';
 
-const EXTENSION_ID = 'mtls-workbench.mtls-workbench';
+import { EXTENSION_ID } from './support';
 const mode = (p: string) => fs.statSync(p).mode & 0o777;
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 

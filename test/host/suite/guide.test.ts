@@ -11,7 +11,7 @@ import type { ToWebview, GuideView } from '../../../src/extension/guide/protocol
 import { FakeCloudflare } from '../../support/fakeCloudflare';
 import { makeCa, makeLeaf } from '../../support/openssl';
 
-const EXTENSION_ID = 'mtls-workbench.mtls-workbench';
+import { EXTENSION_ID } from './support';
 const CA_NAME = 'guide-test-ca';
 const TOKEN = 'guide-test-token-6f1d3c0a9b8e7d6c5b4a3928';
 const SETTINGS = ['cloudflare.apiBaseUrl', 'cloudflare.zone', 'cloudflare.hostnames', 'cloudflare.caName', 'cloudflare.aopMode', 'cloudflare.minTlsVersion'];

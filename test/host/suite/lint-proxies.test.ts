@@ -5,21 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 
-const EXTENSION_ID = 'mtls-workbench.mtls-workbench';
-
-function workspaceRoot(): string {
-  return process.env.MTLS_TEST_WORKSPACE ?? vscode.workspace.workspaceFolders![0].uri.fsPath;
-}
-
-async function waitFor<T>(fn: () => T | undefined | false, what: string, timeoutMs = 20000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 50));
-  }
-}
+import { EXTENSION_ID, waitFor, workspaceRoot } from './support';
 
 function codeOf(d: vscode.Diagnostic): string {
   return typeof d.code === 'object' && d.code ? String(d.code.value) : String(d.code);

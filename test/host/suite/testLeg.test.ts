@@ -11,7 +11,7 @@ import type { EdgeState } from '../../../src/extension/testLeg/localEdge';
 import { startNginx, RunningServer } from '../../support/servers';
 import { HOST, makeProbePki, ProbePki } from '../../unit/probe/helpers';
 
-const EXTENSION_ID = 'mtls-workbench.mtls-workbench';
+import { EXTENSION_ID } from './support';
 
 function walk(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
