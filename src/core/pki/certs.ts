@@ -9,7 +9,7 @@ import { checkKeyAlgorithm, generateKey, parseCertificate, parseSan, pemBlocks, 
 import { signedParts } from './der';
 import {
   OID, authorityKeyIdentifier, basicConstraints, decodeBasicConstraints, decodeSans, decodeSubjectKeyId, encodeName, extKeyUsage, field,
-  keyIdentifier, keyUsage, parseCertificateDer, parseCsrDer, signCertificate, subjectAltName, subjectKeyIdentifier,
+  keyIdentifier, keyUsage, parseCertificateDer, parseCsrDer, publicKeyFromSpki, signCertificate, subjectAltName, subjectKeyIdentifier,
 } from './x509';
 
 /** notBefore is set this far in the past, so a client whose clock is slightly behind accepts a fresh certificate. */
@@ -176,7 +176,7 @@ function readCsr(data: string | Uint8Array, source?: string) {
   let publicKey: crypto.KeyObject;
   try {
     csr = parseCsrDer(der);
-    publicKey = crypto.createPublicKey({ key: csr.spki, format: 'der', type: 'spki' });
+    publicKey = publicKeyFromSpki(csr.spki);
   } catch (err) {
     throw new MtlsError('bad-csr', `${source ?? 'The input'} is not a valid certificate signing request (${(err as Error).message}).`, undefined, { cause: err });
   }

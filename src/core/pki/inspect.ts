@@ -7,7 +7,7 @@ import { parseCertificate, readCertificates, toPem } from './pem';
 import { signedParts } from './der';
 import { curveBits, curveName } from './certs';
 import {
-  OID, ParsedCertificate, ParsedExtension, colonHex, spkiDetails, decodeAuthorityKeyId, decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSans, decodeSubjectKeyId, field,
+  OID, ParsedCertificate, ParsedExtension, colonHex, publicKeyFromSpki, spkiDetails, decodeAuthorityKeyId, decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSans, decodeSubjectKeyId, field,
   parseCertificateDer,
 } from './x509';
 
@@ -60,15 +60,6 @@ export function verifyCertificateSignature(der: Buffer, publicKey: crypto.KeyObj
   }
 }
 
-function createSpkiKey(spki: Buffer): crypto.KeyObject {
-  return crypto.createPublicKey({ key: spki, format: 'der', type: 'spki' });
-}
-
-/** A digest as lowercase hex (Node's one-shot crypto.hash where it exists: no Hash object per call). */
-function digestHex(algorithm: 'sha1' | 'sha256', data: Buffer): string {
-  const oneShot = (crypto as unknown as { hash?: (a: string, d: Buffer, e: 'hex') => string }).hash;
-  return oneShot ? oneShot(algorithm, data, 'hex') : crypto.createHash(algorithm).update(data).digest('hex');
-}
 
 /**
  * inspectCertificate from DER, without Node's X509Certificate (whose construction costs several times the
@@ -82,7 +73,7 @@ export function inspectDer(der: Buffer, source?: string, now = new Date(), known
     cert = parseCertificateDer(der);
     details = spkiDetails(cert.spki);
     if (!details) {
-      const k = createSpkiKey(cert.spki);
+      const k = publicKeyFromSpki(cert.spki);
       details = { type: k.asymmetricKeyType, ...k.asymmetricKeyDetails };
     }
   } catch (err) {
@@ -102,9 +93,9 @@ export function inspectDer(der: Buffer, source?: string, now = new Date(), known
   }
   const bc = bcExt ? decodeBasicConstraints(bcExt.value) : undefined;
   const isCa = !!bc?.ca;
-  const selfSigned = cert.subject.der.equals(cert.issuer.der) && verifyCertificateSignature(der, createSpkiKey(cert.spki));
-  const sha256 = digestHex('sha256', der);
-  const sha1 = digestHex('sha1', der);
+  const selfSigned = cert.subject.der.equals(cert.issuer.der) && verifyCertificateSignature(der, publicKeyFromSpki(cert.spki));
+  const sha256 = crypto.hash('sha256', der, 'hex');
+  const sha1 = crypto.hash('sha1', der, 'hex');
   const notBefore = cert.notBefore;
   const notAfter = cert.notAfter;
   const extKeyUsage = eku ? decodeExtKeyUsage(eku.value).map(u => EKU_NAMES[u] ?? u) : [];

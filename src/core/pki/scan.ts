@@ -12,7 +12,7 @@ import { readRegularFileSync } from '../fsutil';
 import type { CertificateInfo } from './types';
 import { firstCertificateDer, hasPrivateKeyBlock, pemIfCanonical } from './pem';
 import { inspectDer, verifyCertificateSignature } from './inspect';
-import { parseCertificateDer } from './x509';
+import { parseCertificateDer, publicKeyFromSpki } from './x509';
 
 /** Folder name that marks origin-pull certificates (same EKU as client certificates, different purpose). */
 export const ORIGIN_PULL_DIR = 'origin-pull';
@@ -100,7 +100,7 @@ function parsedCertificate(der: Buffer, file: string, dir: string, stamp: string
   if (!info.isCa) return { stamp, cert: { info, der, subject: info.subject, issuer: info.issuer } };
   // A CA whose key cannot be loaded verifies nothing: it is a problem of its file, found here.
   const spki = parseCertificateDer(der).spki;
-  const publicKey = crypto.createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  const publicKey = publicKeyFromSpki(spki);
   return { stamp, cert: { info, der, subject: info.subject, issuer: info.issuer, spki, publicKey } };
 }
 
@@ -117,7 +117,7 @@ export interface VerifyShare { spkis: Uint8Array[]; ders: Uint8Array; ends: Uint
 
 /** Whether each certificate of the share verifies with its CA's key. */
 export function verifyShare({ spkis, ders, ends, cas }: VerifyShare): boolean[] {
-  const keys = spkis.map(k => crypto.createPublicKey({ key: asBuffer(k), format: 'der', type: 'spki' }));
+  const keys = spkis.map(k => publicKeyFromSpki(asBuffer(k)));
   const all = asBuffer(ders);
   const out: boolean[] = new Array(ends.length);
   for (let i = 0, start = 0; i < ends.length; start = ends[i++]) out[i] = verifyCertificateSignature(all.subarray(start, ends[i]), keys[cas[i]]);
@@ -140,7 +140,7 @@ export function mayHaveIssued(cert: ScannedCert, ca: ScannedCert): boolean {
 
 /** The public key of a scanned CA (made once). */
 export function caPublicKey(ca: ScannedCert): crypto.KeyObject {
-  return (ca.publicKey ??= crypto.createPublicKey({ key: ca.spki ?? parseCertificateDer(ca.der).spki, format: 'der', type: 'spki' }));
+  return (ca.publicKey ??= publicKeyFromSpki(ca.spki ?? parseCertificateDer(ca.der).spki));
 }
 
 // ---- the helper thread ------------------------------------------------------------------------

@@ -128,6 +128,11 @@ export function spkiDetails(spki: Buffer): { type: string; modulusLength?: numbe
   }
 }
 
+/** The public key of a DER SubjectPublicKeyInfo. */
+export function publicKeyFromSpki(spki: Buffer): crypto.KeyObject {
+  return crypto.createPublicKey({ key: spki, format: 'der', type: 'spki' });
+}
+
 /** The Subject Key Identifier of a DER certificate, undefined when absent or unreadable. */
 export function certificateSki(der: Buffer): Buffer | undefined {
   try {
