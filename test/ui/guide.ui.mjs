@@ -3,11 +3,11 @@
 // Apply clicked on steps 1-3 in the webview, "Apply all missing…" confirmed in VS Code's dialog for the
 // rest, each badge turning Done, the status bar showing both legs, and the guide coming back after a window
 // reload (serializer + webview state). Screenshot: media/screenshots/guide.png.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import { ROOT } from '../host/codeServer.mjs';
+import { startFakeCloudflare } from './fakeCloudflare.mjs';
 
 export const title = 'Cloudflare setup guide: token from the palette, Apply in the webview, both legs done against the fake API';
 
@@ -24,22 +24,10 @@ function makeStoreCa(workspace) {
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', 'ca.pem'], { cwd: dir, stdio: 'ignore' });
 }
 
-/** Starts the fake API as its own process (node out/test/support/fakeCloudflare.js); resolves with its base URL. */
-function startFake() {
-  const script = path.join(ROOT, 'out/test/support/fakeCloudflare.js');
-  if (!fs.existsSync(script)) throw new Error(`${script} is missing: run "npx tsc -p ." first`);
-  fake = spawn(process.execPath, [script, '--token', TOKEN, '--zone', 'example.com'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const lines = readline.createInterface({ input: fake.stdout });
-    const timer = setTimeout(() => reject(new Error('the fake Cloudflare API did not start')), 15000);
-    lines.once('line', line => { clearTimeout(timer); resolve(line.trim()); });
-    fake.once('exit', code => reject(new Error(`the fake Cloudflare API exited (${code})`)));
-  });
-}
-
 export async function setup({ workspace }) {
   makeStoreCa(workspace);
-  const url = await startFake();
+  fake = await startFakeCloudflare(TOKEN);
+  const url = fake.url;
   if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(url)) throw new Error(`unexpected fake URL ${url}`);
   return {
     url,
@@ -54,10 +42,7 @@ export async function setup({ workspace }) {
 }
 
 export async function teardown() {
-  if (fake && fake.exitCode === null) {
-    fake.kill('SIGTERM');
-    await new Promise(r => { fake.once('exit', r); setTimeout(r, 3000); });
-  }
+  await fake?.stop();
 }
 
 export default async function ({ wb, page, log }) {

@@ -4,11 +4,9 @@
 // setup guide or saving a token does not complete "Set up Cloudflare"). Then the light theme: the walkthrough,
 // the Certificate Explorer and the setup guide (against the fake Cloudflare API).
 // Screenshots: walkthrough.png, walkthrough-light.png, explorer-light.png, guide-light.png.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
-import { ROOT } from '../host/codeServer.mjs';
+import { startFakeCloudflare } from './fakeCloudflare.mjs';
 
 export const title = 'Getting Started walkthrough: steps checked off by the real events; light theme screenshots';
 
@@ -16,23 +14,11 @@ const TOKEN = 'walkthrough-ui-token-7c2e4a9b1d3f5e6a8b0c';
 const CA_NAME = 'acme-clients';
 let fake;
 
-/** The fake Cloudflare API as its own process; resolves with its base URL. */
-function startFake() {
-  const script = path.join(ROOT, 'out/test/support/fakeCloudflare.js');
-  if (!fs.existsSync(script)) throw new Error(`${script} is missing: run "npx tsc -p ." first`);
-  fake = spawn(process.execPath, [script, '--token', TOKEN, '--zone', 'example.com'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const lines = readline.createInterface({ input: fake.stdout });
-    const timer = setTimeout(() => reject(new Error('the fake Cloudflare API did not start')), 15000);
-    lines.once('line', line => { clearTimeout(timer); resolve(line.trim()); });
-    fake.once('exit', code => reject(new Error(`the fake Cloudflare API exited (${code})`)));
-  });
-}
-
 // Only the API address up front: with a zone set, the Certificates view shows the Cloudflare-managed CA and
 // no longer the empty-store welcome view the walkthrough is opened from. The zone comes with step 5.
 export async function setup() {
-  const url = await startFake();
+  fake = await startFakeCloudflare(TOKEN);
+  const url = fake.url;
   return { settings: { 'mtls.cloudflare.apiBaseUrl': url } };
 }
 
@@ -43,10 +29,7 @@ const ZONE_SETTINGS = {
 };
 
 export async function teardown() {
-  if (fake && fake.exitCode === null) {
-    fake.kill('SIGTERM');
-    await new Promise(r => { fake.once('exit', r); setTimeout(r, 3000); });
-  }
+  await fake?.stop();
 }
 
 export default async function ({ wb, page, workspace, server, log }) {
