@@ -221,4 +221,14 @@ describe('pki: CLI (mtls ca / mtls cert)', function () {
     assert.strictEqual(dup.stdout, '');
     assert.match(dup.stderr, /^mtls ca: A CA named "acme" already exists/);
   });
+
+  it('stops quietly when the reader of its output goes away (`mtls cert list --json | head`)', async () => {
+    // More JSON than a pipe holds (64 KiB), so the writes meet the closed pipe.
+    await mtls(ws, ['ca', 'create', '--name', 'acme', '--cn', 'Pipe Root', '--key', 'ec-p256', '--json']);
+    for (let i = 0; i < 50; i++) assert.strictEqual((await mtls(ws, ['cert', 'issue', '--ca', 'acme', '--cn', `pipe-${i}`, '--key', 'ec-p256', '--json'])).code, 0);
+    const r = run('bash', ['-c', 'set -o pipefail; node "$0" cert list --json | head -c 100 >/dev/null; echo "exit=$?"', cliPath()], { cwd: ws });
+    assert.doesNotMatch(r.stderr, /EPIPE|Unhandled/, r.stderr);
+    assert.strictEqual(r.stderr, '');
+    assert.strictEqual(r.stdout.trim(), 'exit=0');
+  });
 });
