@@ -294,7 +294,7 @@ export function registerTestLeg(shared: Shared): TestLegApi {
         () => execute(options, new vscode.TestRunRequest(include, undefined, undefined, false)));
     } catch (err) {
       if (err instanceof UserCancelled) return undefined;
-      log.error(`Test Leg: ${describeError(err)}`);
+      // Logged once, by the command's wrapper (registerMtlsCommand), which sees the rethrown error.
       if (fromPalette) {
         const named = /\bmtls\.[A-Za-z.]*[A-Za-z]/.exec(describeError(err))?.[0];
         void vscode.window.showErrorMessage(`mTLS Test Leg: ${describeError(err)}`, FIX_LABELS.settings).then(c => {

@@ -296,6 +296,12 @@ describe('Test Leg: probes in the Test Explorer, local edge, log', function () {
       require('child_process').execFileSync('openssl', ['pkey', '-in', p.pull.key, '-aes256', '-passout', 'pass:pull-pass', '-out', other]);
       await assert.rejects(Promise.resolve(vscode.commands.executeCommand('mtls.testLeg', { legs: 'leg2', originPullKey: other, interactive: false })),
         /The private key pull-encrypted-2\.key of the origin-pull certificate is encrypted/);
+      // The failure is in the extension's log once, not once per layer it went through.
+      const failure = /The private key pull-encrypted-2\.key of the origin-pull certificate is encrypted/;
+      const logged = () => walk(api.logUri.fsPath).flatMap(f => fs.readFileSync(f, 'utf8').split('\n')).filter(l => failure.test(l));
+      for (let i = 0; i < 30 && !logged().length; i++) await new Promise(r => setTimeout(r, 300));
+      await new Promise(r => setTimeout(r, 1000)); // a second copy would be flushed by now
+      assert.strictEqual(logged().length, 1, logged().join('\n'));
     });
 
     it('"Open Settings" is filtered to the setting a failure names', async () => {
