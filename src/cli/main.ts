@@ -68,13 +68,15 @@ function promptSecret(question: string): Promise<string> {
 
 if (require.main === module) {
   // A reader that stops early (`mtls cert list --json | head`) is not a failure of mtls: stop quietly, as
-  // Unix tools do when their pipe closes, instead of an unhandled EPIPE stack trace.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE') throw err;
-      process.exit(0);
-    });
-  }
+  // Unix tools do when their pipe closes, instead of an unhandled EPIPE stack trace. A closed stderr only
+  // loses the messages; the command goes on and its exit code still says how it went.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(0);
+  });
+  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
   const io: CliIO = {
     stdout: t => process.stdout.write(t),
     stderr: t => process.stderr.write(t),
