@@ -7,8 +7,7 @@ import type { HelperRequest, HelperResponse } from './scan';
 parentPort?.on('message', (m: HelperRequest) => {
   try {
     if (m.kind === 'scan') {
-      const { share, transfer } = scannedShare(scanFiles(m.files, m.dir));
-      parentPort!.postMessage({ id: m.id, result: share } satisfies HelperResponse, transfer);
+      parentPort!.postMessage({ id: m.id, result: scannedShare(scanFiles(m.files, m.dir)) } satisfies HelperResponse);
     } else {
       parentPort!.postMessage({ id: m.id, result: verifyShare(m) } satisfies HelperResponse);
     }
