@@ -380,7 +380,12 @@ async function revoke(argv: string[], io: CliIO): Promise<number> {
   if (positionals.length !== 1) throw new MtlsError('usage', 'mtls cert revoke takes one FILE.');
   const r = await pki().revokeCertificate(storeOf(io, values.store), fileOf(io, positionals[0]), values.reason ?? 'unspecified');
   if (values.json) printJson(io, r);
-  else io.stdout(`Revoked ${r.record.subject} (serial ${r.record.serial}), recorded in ${r.revokedPath}.\nBlock it at Cloudflare with a WAF custom rule (action Block) on this expression:\n\n  ${r.expression}\n`);
+  else {
+    const what = r.alreadyRevoked
+      ? `${r.record.subject} (serial ${r.record.serial}) was already revoked on ${r.record.revokedAt} (${r.record.reason}); ${r.revokedPath} is unchanged.`
+      : `Revoked ${r.record.subject} (serial ${r.record.serial}), recorded in ${r.revokedPath}.`;
+    io.stdout(`${what}\nBlock it at Cloudflare with a WAF custom rule (action Block) on this expression:\n\n  ${r.expression}\n`);
+  }
   return 0;
 }
 

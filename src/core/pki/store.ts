@@ -845,6 +845,7 @@ export async function revokeCertificate(root: string, certPath: string, reason: 
   return locked(ca.dir, async () => {
     const list = await readRevocations(ca.dir);
     let record = list.find(r => r.sha256 === entry.info.sha256);
+    const alreadyRevoked = !!record;
     if (!record) {
       record = {
         serial: entry.info.serial,
@@ -866,7 +867,7 @@ export async function revokeCertificate(root: string, certPath: string, reason: 
         throw fsError(err, ca.dir);
       }
     }
-    return { record, expression: revocationExpression(list.map(r => r.sha256)), revokedPath };
+    return { record, alreadyRevoked, expression: revocationExpression(list.map(r => r.sha256)), revokedPath };
   });
 }
 

@@ -304,6 +304,8 @@ export interface RenewResult {
 
 export interface RevokeResult {
   record: RevocationRecord;
+  /** The certificate was revoked before: `record` is the first record, kept as it was. */
+  alreadyRevoked: boolean;
   /** The Cloudflare expression that blocks every certificate this CA has revoked. */
   expression: string;
   revokedPath: string;

@@ -354,6 +354,10 @@ describe('Certificate Explorer', function () {
     assert.match(String(item.description), /^revoked/);
     assert.strictEqual(icon(item).id, 'circle-slash');
     assert.strictEqual((api.decoration(item.resourceUri!)!.color as vscode.ThemeColor).id, 'disabledForeground');
+    // Revoking again keeps the first record and says so.
+    const again = await vscode.commands.executeCommand<pki.RevokeResult>('mtls.revokeCertificate', { path: bob.certPath, reason: 'superseded' });
+    assert.strictEqual(again.alreadyRevoked, true);
+    assert.strictEqual(again.record.reason, 'keyCompromise');
   });
 
   it('renews a certificate: new serial, old pair archived', async () => {

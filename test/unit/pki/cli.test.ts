@@ -173,6 +173,10 @@ describe('pki: CLI (mtls ca / mtls cert)', function () {
     const revoked = await mtls(ws, ['cert', 'revoke', '.mtls/acme/certs/bob.pem', '--reason', 'lost laptop']);
     assert.strictEqual(revoked.code, 0, revoked.err);
     assert.match(revoked.out, /cf\.tls_client_auth\.cert_fingerprint_sha256 in \{"[0-9a-f]{64}"\}/);
+    assert.match(revoked.out, /^Revoked CN=bob/);
+    const twice = await mtls(ws, ['cert', 'revoke', '.mtls/acme/certs/bob.pem', '--reason', 'found it']);
+    assert.strictEqual(twice.code, 0, twice.err);
+    assert.match(twice.out, /^CN=bob \(serial [0-9A-F]+\) was already revoked on \d{4}-\d\d-\d\dT[\d:.]+Z \(lost laptop\); .*revoked\.json is unchanged\./);
     const expr = await mtls(ws, ['ca', 'revoked', '--name', 'acme']);
     assert.match(expr.out, /^cf\.tls_client_auth\.cert_fingerprint_sha256 in \{"[0-9a-f]{64}"\}\n$/);
     const del = await mtls(ws, ['cert', 'delete', '.mtls/acme/certs/bob.pem', '--yes']);

@@ -246,6 +246,7 @@ describe('pki: the store', function () {
     assert.strictEqual(r2.expression, `cf.tls_client_auth.cert_fingerprint_sha256 in {"${a.info.sha256}" "${b.info.sha256}"}`);
     const again = await revokeCertificate(store, a.certPath, 'twice');
     assert.strictEqual(again.record.reason, 'key compromise', 'revoking twice keeps the first record');
+    assert.deepStrictEqual([r1.alreadyRevoked, r2.alreadyRevoked, again.alreadyRevoked], [false, false, true]);
     const doc = JSON.parse(fs.readFileSync(path.join(store, 'acme/revoked.json'), 'utf8'));
     assert.strictEqual(doc.revoked.length, 2);
     assert.deepStrictEqual(Object.keys(doc.revoked[0]).sort(), ['file', 'reason', 'revokedAt', 'serial', 'sha256', 'subject']);

@@ -21,12 +21,15 @@ export const revokeCertificate: ExplorerCommand = {
       : 'unspecified');
     const pki = await core();
     const result = await pki.revokeCertificate(root, entry.certPath, reason);
-    ctx.shared.log.info(`Revoked ${entry.certPath} (${reason}); recorded in ${result.revokedPath}`);
+    const done = result.alreadyRevoked
+      ? `${labelOf(entry)} was already revoked on ${result.record.revokedAt} (${result.record.reason}); nothing changed`
+      : `revoked ${labelOf(entry)}`;
+    ctx.shared.log.info(result.alreadyRevoked ? `${entry.certPath} was already revoked (${result.record.reason})` : `Revoked ${entry.certPath} (${reason}); recorded in ${result.revokedPath}`);
     await vscode.env.clipboard.writeText(result.expression);
     await afterChange(ctx);
     const show = 'Show Expression';
     void vscode.window.showWarningMessage(
-      `mTLS: revoked ${labelOf(entry)}. Cloudflare does not read revocations from your CA: block it with a WAF custom rule. The expression is on the clipboard: ${result.expression}`, show,
+      `mTLS: ${done}. Cloudflare does not read revocations from your CA: block it with a WAF custom rule. The expression is on the clipboard: ${result.expression}`, show,
     ).then(async c => {
       if (c !== show) return;
       const doc = await vscode.workspace.openTextDocument({
