@@ -392,9 +392,17 @@ async function revoke(argv: string[], io: CliIO): Promise<number> {
 async function del(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { store: { type: 'string' }, yes: { type: 'boolean' } }, true);
   if (positionals.length !== 1) throw new MtlsError('usage', 'mtls cert delete takes one FILE.');
-  if (!values.yes) throw new MtlsError('usage', 'Deleting removes the certificate and its private key for good; add --yes to confirm.');
-  const removed = await pki().deleteCertificate(storeOf(io, values.store), fileOf(io, positionals[0]));
-  io.stdout(`Deleted ${removed.join(', ')}\n`);
+  const P = pki();
+  const root = storeOf(io, values.store);
+  const file = fileOf(io, positionals[0]);
+  // A CA's file takes its key and every renewal and revocation of what it issued with it: said before and after.
+  const ca = (await P.listStore(root)).cas.find(c => c.certPath === path.resolve(file));
+  const issued = ca ? ca.certs.filter(c => c.certPath !== ca.certPath).length : 0;
+  const caNote = ca ? `${file} is the CA "${ca.name}"${ca.keyPath ? ' with its key' : ''}; the ${issued} certificate(s) it issued stay, but can no longer be renewed or revoked here, and whoever trusts the CA (Cloudflare, clients) keeps trusting it until it is removed there. ` : '';
+  if (!values.yes) throw new MtlsError('usage', `${caNote}Deleting removes the ${ca ? 'CA certificate' : 'certificate'} and its private key for good; add --yes to confirm.`);
+  const removed = await P.deleteCertificate(root, file);
+  io.stdout(`Deleted ${ca ? `the CA "${ca.name}": ` : ''}${removed.join(', ')}\n`);
+  if (ca && issued) io.stderr(`note: the ${issued} certificate(s) it issued stay in the store as orphans; remove the CA from Cloudflare and from clients that trust it.\n`);
   return 0;
 }
 

@@ -179,11 +179,20 @@ describe('pki: CLI (mtls ca / mtls cert)', function () {
     assert.match(twice.out, /^CN=bob \(serial [0-9A-F]+\) was already revoked on \d{4}-\d\d-\d\dT[\d:.]+Z \(lost laptop\); .*revoked\.json is unchanged\./);
     const expr = await mtls(ws, ['ca', 'revoked', '--name', 'acme']);
     assert.match(expr.out, /^cf\.tls_client_auth\.cert_fingerprint_sha256 in \{"[0-9a-f]{64}"\}\n$/);
+    // The CA's own file: the refusal without --yes says it is the CA and what deleting it means.
+    const caDel = await mtls(ws, ['cert', 'delete', '.mtls/acme/ca.pem']);
+    assert.strictEqual(caDel.code, 2);
+    assert.match(caDel.err, /ca\.pem is the CA "acme" with its key; the \d+ certificate\(s\) it issued stay, but can no longer be renewed or revoked here/);
+    assert.ok(fs.existsSync(path.join(ws, '.mtls/acme/ca.key')), 'nothing deleted without --yes');
     const del = await mtls(ws, ['cert', 'delete', '.mtls/acme/certs/bob.pem', '--yes']);
     assert.strictEqual(del.code, 0, del.err);
     assert.ok(!fs.existsSync(path.join(ws, '.mtls/acme/certs/bob.pem')));
     const cas = JSON.parse((await mtls(ws, ['ca', 'list', '--json'])).out);
     assert.deepStrictEqual(cas.map((c: { name: string; issued: number; revoked: number }) => [c.name, c.issued, c.revoked]), [['acme', 2, 1]], 'device-7 and the archived bob');
+    const caGone = await mtls(ws, ['cert', 'delete', '.mtls/acme/ca.pem', '--yes']);
+    assert.strictEqual(caGone.code, 0, caGone.err);
+    assert.match(caGone.out, /^Deleted the CA "acme": \S*ca\.pem, \S*ca\.key\n$/);
+    assert.match(caGone.err, /note: the 2 certificate\(s\) it issued stay in the store as orphans/);
   });
 
   it('imports a CA from files made by openssl', async () => {
