@@ -5,6 +5,8 @@ import path from 'node:path';
 import { ROOT } from './codeServer.mjs';
 
 export const SCREENSHOT_DIR = process.env.MTLS_SCREENSHOT_DIR ?? path.join(ROOT, 'out/screenshots');
+/** The README's pictures. */
+const PUBLISHED_DIR = path.join(ROOT, 'media/screenshots');
 /** MTLS_UI_THEME=light: the UI tests run in Light Modern and their screenshots are named <name>-light.png. */
 export const LIGHT_THEME = process.env.MTLS_UI_THEME === 'light';
 
@@ -102,5 +104,17 @@ export class Workbench {
     const file = path.join(SCREENSHOT_DIR, `${base}${LIGHT_THEME && !base.endsWith('-light') ? '-light' : ''}.png`);
     await this.page.screenshot({ path: file });
     return file;
+  }
+
+  /**
+   * A picture the README shows: taken as `screenshot` does, then copied over media/screenshots/<name>.png
+   * (<name>-light.png in the light theme), so every UI run refreshes the README.
+   */
+  async publishScreenshot(name) {
+    const shot = await this.screenshot(name);
+    const target = path.join(PUBLISHED_DIR, path.basename(shot));
+    fs.mkdirSync(PUBLISHED_DIR, { recursive: true });
+    fs.copyFileSync(shot, target);
+    return target;
   }
 }

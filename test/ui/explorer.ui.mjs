@@ -5,7 +5,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT } from '../host/codeServer.mjs';
 
 export const title = 'Certificate Explorer: create a CA from the palette, issue a client certificate from its context menu';
 
@@ -108,11 +107,7 @@ export default async function ({ wb, page, workspace, log }) {
   await hover.waitFor({ state: 'visible', timeout: 15000 });
   await page.waitForTimeout(400);
 
-  const shot = await wb.screenshot('explorer');
-  const target = path.join(ROOT, 'media/screenshots', path.basename(shot)); // explorer.png, or explorer-light.png in the light theme
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  fs.copyFileSync(shot, target);
-  log('screenshot:', shot, '->', target);
+  log('screenshot:', await wb.publishScreenshot('explorer'));
 
   log('the certificate context menu offers every action on it');
   await page.mouse.move(0, 0);

@@ -6,7 +6,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT } from '../host/codeServer.mjs';
 import { startFakeCloudflare } from './fakeCloudflare.mjs';
 
 export const title = 'Cloudflare setup guide: token from the palette, Apply in the webview, both legs done against the fake API';
@@ -130,11 +129,7 @@ export default async function ({ wb, page, log }) {
   await page.keyboard.press('Escape');
   await g.locator('header').scrollIntoViewIfNeeded();
   await page.waitForTimeout(500);
-  const shot = await wb.screenshot('guide');
-  const target = path.join(ROOT, 'media/screenshots', path.basename(shot)); // guide.png, or guide-light.png in the light theme
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  fs.copyFileSync(shot, target);
-  log('screenshot:', shot, '->', target);
+  log('screenshot:', await wb.publishScreenshot('guide'));
 
   log('reload the window: the serializer brings the guide back, from its saved state, then reads again');
   await page.reload();

@@ -4,7 +4,6 @@
 // (screenshot: media/screenshots/lint-haproxy.png).
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT } from '../host/codeServer.mjs';
 
 export const title = 'Caddy and HAProxy linting: squiggles, the quick-fix menu, a fix applied';
 
@@ -73,12 +72,6 @@ async function quickFixMenu(wb, page, code, preferred, log) {
   return menu;
 }
 
-function keep(shot, name, log) {
-  const target = path.join(ROOT, `media/screenshots/${name}.png`);
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  fs.copyFileSync(shot, target);
-  log('screenshot:', shot, '->', target);
-}
 
 export default async function ({ wb, page, log }) {
   const editor = page.locator('.part.editor .monaco-editor').first();
@@ -88,7 +81,7 @@ export default async function ({ wb, page, log }) {
   await editor.locator('.squiggly-warning').first().waitFor({ timeout: 30000 });
   const caddyPreferred = 'Require a client certificate: client_auth require_and_verify';
   let menu = await quickFixMenu(wb, page, 'leg2-no-client-auth', caddyPreferred, log);
-  keep(await wb.screenshot('lint-caddy'), 'lint-caddy', log);
+  log('screenshot:', await wb.publishScreenshot('lint-caddy'));
   await menu.locator('.monaco-list-row', { hasText: caddyPreferred }).first().click();
   await editor.locator('.view-lines', { hasText: 'require_and_verify' }).waitFor({ timeout: 15000 });
   const caddyText = (await editor.locator('.view-lines').innerText()).replace(/\u00a0/g, ' ');
@@ -102,7 +95,7 @@ export default async function ({ wb, page, log }) {
   menu = await quickFixMenu(wb, page, 'leg2-optional-unchecked', haproxyPreferred, log);
   const items = (await menu.locator('.monaco-list-row').allInnerTexts()).join(' | ');
   if (!items.includes('http-request deny unless { ssl_c_used } { ssl_c_verify 0 }')) throw new Error(`the menu lacks the deny rule: ${items}`);
-  keep(await wb.screenshot('lint-haproxy'), 'lint-haproxy', log);
+  log('screenshot:', await wb.publishScreenshot('lint-haproxy'));
   await menu.locator('.monaco-list-row', { hasText: haproxyPreferred }).first().click();
   await page.locator('.part.editor .monaco-editor .view-lines', { hasText: 'verify required' }).first().waitFor({ timeout: 15000 });
   log('HAProxy fix applied');

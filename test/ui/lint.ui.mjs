@@ -5,7 +5,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT } from '../host/codeServer.mjs';
 
 export const title = 'Origin config linting: squiggles in nginx/site.conf, the quick-fix menu, a fix applied';
 
@@ -80,11 +79,7 @@ export default async function ({ wb, page, log }) {
   await page.mouse.move(0, 0);
   await page.waitForTimeout(400);
 
-  const shot = await wb.screenshot('lint');
-  const target = path.join(ROOT, 'media/screenshots', path.basename(shot)); // lint.png, or lint-light.png in the light theme
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  fs.copyFileSync(shot, target);
-  log('screenshot:', shot, '->', target);
+  log('screenshot:', await wb.publishScreenshot('lint'));
 
   log('apply the preferred fix');
   const first = items.findIndex(t => t.includes(preferred));

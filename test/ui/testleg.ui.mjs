@@ -120,8 +120,7 @@ export default async function ({ wb, page, log }) {
   const shown = (await message.innerText()).replace(/\s+/g, ' ');
   log('Test Results panel:', shown.slice(0, 400));
   if (!/Why: Leg 2 is open/.test(shown) || !/Fix: Make the origin require/.test(shown)) throw new Error('the message does not show the explanation and the fix');
-  const file = await wb.screenshot('testleg');
-  log('screenshot', file);
+  log('screenshot:', await wb.publishScreenshot('testleg'));
 
   log('a missing client certificate is asked for, not skipped');
   await wb.runCommand('View: Toggle Maximized Panel');

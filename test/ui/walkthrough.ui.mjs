@@ -135,8 +135,7 @@ export default async function ({ wb, page, workspace, server, log }) {
   }
   await step('createCa').click();
   await page.waitForTimeout(500);
-  await wb.screenshot('walkthrough');
-  log('screenshot walkthrough.png');
+  log('screenshot:', await wb.publishScreenshot('walkthrough'));
 
   log('light theme (user setting workbench.colorTheme), then the walkthrough again from the palette');
   const settingsFile = path.join(server.dataDir, 'user-data/User/settings.json');
@@ -160,7 +159,7 @@ export default async function ({ wb, page, workspace, server, log }) {
   await wb.treeRow('alice@example.com').waitFor({ timeout: 30000 });
   await wb.treeRow('alice@example.com').click();
   await page.waitForTimeout(800);
-  await wb.screenshot('explorer-light');
+  log('screenshot:', await wb.publishScreenshot('explorer-light'));
 
   log('light theme: the setup guide reading the fake zone');
   await wb.runCommand('mTLS: Open Cloudflare Setup Guide');
@@ -168,9 +167,8 @@ export default async function ({ wb, page, workspace, server, log }) {
   await guide.locator('h1', { hasText: 'Cloudflare mTLS setup' }).waitFor({ timeout: 30000 });
   await guide.locator('text=/Connect|token/i').first().waitFor({ timeout: 30000 });
   await page.waitForTimeout(2000);
-  await wb.screenshot('guide-light');
+  log('screenshot:', await wb.publishScreenshot('guide-light'));
   await page.locator('.tabs-container .tab', { hasText: 'Walkthrough' }).first().click();
   await step('cloudflare').waitFor();
   if (await checked('cloudflare')) throw new Error('opening the guide checked off "Set up Cloudflare"');
-  log('screenshots: walkthrough-light.png, explorer-light.png, guide-light.png');
 }
